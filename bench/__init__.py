@@ -1,0 +1,1 @@
+"""Masthead's benchmark harness: `python -m bench.run --help`."""

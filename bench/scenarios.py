@@ -1,0 +1,114 @@
+"""What the harness measures: each scenario names the pool of requests wrk cycles through.
+
+A scenario is a function registered with `@scenario` that runs inside Django
+against the benchmark database and returns a Pool: distinct paths, and
+optionally distinct Cookie headers (sent in turn, one per request, beside the
+paths). The harness never imports Django; it runs `python -m bench.scenarios`
+with the library's environment and reads the pools as JSON.
+
+Hooks for the scenarios to come:
+
+- `article_verified`, `article_subscriber` (the access issue): the article
+  pool of `article_anonymous` with `cookies=signed_in_cookies(readers)`, the
+  readers chosen from the population in `bench/data.py` that holds the right
+  state (verified, subscribed).
+- `search` (the search issue): `paths=[f"/search/?q={quote(term)}" ...]` over
+  terms drawn from the library's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Pool:
+    paths: list[str]
+    cookies: list[str] = field(default_factory=list)  # whole Cookie header values
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    build: Callable[[int], Pool]  # the pool's size -> the pool
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, description: str):
+    def register(build: Callable[[int], Pool]) -> Callable[[int], Pool]:
+        SCENARIOS[name] = Scenario(name, description, build)
+        return build
+
+    return register
+
+
+def _sample(ids: list[int], size: int) -> list[int]:
+    return random.Random(1).sample(ids, min(size, len(ids)))
+
+
+@scenario("home", "The front page, anonymous.")
+def home(size: int) -> Pool:
+    return Pool(paths=["/"])
+
+
+@scenario("article_anonymous", "Distinct article pages spread over the whole library, anonymous.")
+def article_anonymous(size: int) -> Pool:
+    from masthead.articles.models import ArticlePage
+
+    picked = _sample(list(ArticlePage.objects.live().values_list("pk", flat=True)), size)
+    pages = ArticlePage.objects.live().in_bulk(picked)
+    return Pool(paths=[pages[pk].get_url_parts()[2] for pk in picked])
+
+
+@scenario("topic_hub", "The first page of every topic hub, anonymous.")
+def topic_hub(size: int) -> Pool:
+    from django.urls import reverse
+
+    from masthead.articles.models import Topic
+
+    slugs = list(Topic.objects.filter(articles__live=True).distinct().order_by("slug").values_list("slug", flat=True))
+    return Pool(paths=[reverse("articles:topic", kwargs={"slug": slug}) for slug in slugs[:size]])
+
+
+def signed_in_cookies(users: Iterable) -> list[str]:
+    """A session cookie per user, as if each had signed in (for the signed-in scenarios to come)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    cookies = []
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+    return cookies
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scenarios", description="Print the pools as JSON.")
+    parser.add_argument("names", nargs="+", choices=sorted(SCENARIOS))
+    parser.add_argument("--size", type=int, default=1000, help="At most this many distinct requests per pool.")
+    args = parser.parse_args(argv)
+
+    import django
+
+    django.setup()
+    pools = {name: asdict(SCENARIOS[name].build(args.size)) for name in args.names}
+    for name, pool in pools.items():
+        if not pool["paths"]:
+            raise SystemExit(f"scenario {name}: the library has nothing to request")
+    print(json.dumps(pools))
+
+
+if __name__ == "__main__":
+    main()

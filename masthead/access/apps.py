@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "masthead.access"
+    label = "access"
+    verbose_name = "Access and paywall"

@@ -1,0 +1,122 @@
+"""Where entitlements come from. Each source answers for one reader; the list is a setting.
+
+A source is a callable `(user, facts) -> Iterable[Entitlement]`, where `user`
+may be anonymous and `facts` carries what the request knows (client IP, time).
+Stripe subscriptions join this list when billing lands; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .client_ip import IPAddress
+from .decisions import Entitlement
+from .enums import EntitlementKind
+from .models import ComplimentaryAccess, Institution, InstitutionSeat
+
+DEFAULT_SOURCES = [
+    "masthead.access.entitlements.complimentary_access",
+    "masthead.access.entitlements.institution_by_ip",
+    "masthead.access.entitlements.institution_by_email",
+]
+INSTITUTIONS_CACHE_KEY = "masthead.access.institutions.v1"
+INSTITUTIONS_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    now: dt.datetime
+    ip: IPAddress | None
+    email_verified: bool = False
+
+
+Source = Callable[..., Iterable[Entitlement]]
+
+
+def sources() -> list[Source]:
+    return [import_string(path) for path in getattr(settings, "ACCESS_ENTITLEMENT_SOURCES", DEFAULT_SOURCES)]
+
+
+def complimentary_access(user, facts: RequestFacts) -> Iterable[Entitlement]:
+    if not user.is_authenticated:
+        return []
+    grants = ComplimentaryAccess.objects.filter(reader=user, starts_at__lte=facts.now, ends_at__gt=facts.now)
+    return [
+        Entitlement(kind=EntitlementKind.COMPLIMENTARY, starts_at=grant.starts_at, ends_at=grant.ends_at)
+        for grant in grants
+    ]
+
+
+@dataclass(frozen=True)
+class _InstitutionRecord:
+    id: int
+    starts_on: dt.date
+    ends_on: dt.date
+    networks: tuple
+    domains: frozenset[str]
+    seat_limit: int | None
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    def entitlement(self) -> Entitlement:
+        return Entitlement(kind=EntitlementKind.INSTITUTION, institution_id=self.id)
+
+
+def active_institutions() -> list[_InstitutionRecord]:
+    """Every active institution's ranges and domains, cached briefly: there are few, and every request asks."""
+    records = cache.get(INSTITUTIONS_CACHE_KEY)
+    if records is None:
+        records = [
+            _InstitutionRecord(
+                id=institution.pk,
+                starts_on=institution.starts_on,
+                ends_on=institution.ends_on,
+                networks=tuple(institution.networks),
+                domains=frozenset(institution.domains),
+                seat_limit=institution.seat_limit,
+            )
+            for institution in Institution.objects.filter(is_active=True)
+        ]
+        cache.set(INSTITUTIONS_CACHE_KEY, records, INSTITUTIONS_CACHE_SECONDS)
+    return records
+
+
+def forget_institutions() -> None:
+    cache.delete(INSTITUTIONS_CACHE_KEY)
+
+
+def institution_by_ip(user, facts: RequestFacts) -> Iterable[Entitlement]:
+    if facts.ip is None:
+        return []
+    today = timezone.localtime(facts.now).date()
+    return [
+        record.entitlement()
+        for record in active_institutions()
+        if record.active_on(today) and any(facts.ip in network for network in record.networks)
+    ]
+
+
+def institution_by_email(user, facts: RequestFacts) -> Iterable[Entitlement]:
+    if not user.is_authenticated or not facts.email_verified:
+        return []
+    domain = user.email.rpartition("@")[2].lower()
+    today = timezone.localtime(facts.now).date()
+    matches = [r for r in active_institutions() if r.active_on(today) and domain in r.domains]
+    return [record.entitlement() for record in matches if _holds_seat(user, record)]
+
+
+def _holds_seat(user, record: _InstitutionRecord) -> bool:
+    """A member takes a seat on first read; when the seats are gone, newcomers get none."""
+    from .services import institution_seat_claim
+
+    if InstitutionSeat.objects.filter(institution_id=record.id, reader=user).exists():
+        return True
+    return institution_seat_claim(institution_id=record.id, reader=user, seat_limit=record.seat_limit)

@@ -1,0 +1,74 @@
+"""Apply a decision to an article: which body blocks leave the server, and how the response may be cached."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from .decisions import ArticleFacts, Decision, Reader, decide_access
+from .enums import Reason
+from .models import AccessSettings
+from .readers import reader_for_request
+from .teaser import teaser_blocks
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """What one reader may see of one article."""
+
+    decision: Decision
+    blocks: list[Any]
+    withheld: int  # body blocks kept on the server
+
+    @property
+    def full(self) -> bool:
+        return self.decision.full
+
+
+def facts_for(article) -> ArticleFacts:
+    return ArticleFacts(id=article.pk, free_for_everyone=article.free_for_everyone)
+
+
+def teaser_length(article, default: int) -> int:
+    return article.teaser_paragraphs or default
+
+
+def visible_blocks(article, decision: Decision, *, default_paragraphs: int) -> list[Any]:
+    blocks = list(article.body)
+    if decision.full:
+        return blocks
+    return teaser_blocks(blocks, paragraphs=teaser_length(article, default_paragraphs))
+
+
+def article_view_for(article, *, reader: Reader, now: dt.datetime, default_paragraphs: int) -> ArticleView:
+    decision = decide_access(reader=reader, article=facts_for(article), now=now)
+    blocks = visible_blocks(article, decision, default_paragraphs=default_paragraphs)
+    return ArticleView(decision=decision, blocks=blocks, withheld=len(article.body) - len(blocks))
+
+
+def article_view(request: HttpRequest, article, *, now: dt.datetime | None = None) -> ArticleView:
+    """What the reader behind this request may see of this article."""
+    now = now or timezone.now()
+    reader = reader_for_request(request, article_ids=[article.pk], now=now)
+    default = AccessSettings.for_request(request).teaser_paragraphs
+    return article_view_for(article, reader=reader, now=now, default_paragraphs=default)
+
+
+def apply_cache_policy(response: HttpResponse, view: ArticleView, *, signed_in: bool) -> None:
+    """Never let a shared cache keep a page that depends on who asked.
+
+    Full text of a gated article is for one reader only. Teasers are private
+    too: they carry the reader's offer and the gate form's CSRF token. Only
+    free articles seen by anonymous readers, the same for everyone, may be
+    cached by others (a signed-in reader's page carries their account links).
+    """
+    patch_vary_headers(response, ["Cookie"])
+    if view.decision.reason == Reason.FREE_ARTICLE and not signed_in:
+        patch_cache_control(response, public=True, max_age=60)
+    else:
+        patch_cache_control(response, private=True, no_cache=True, max_age=0)

@@ -1,0 +1,105 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from masthead.articles.enums import ArticleKind
+from masthead.articles.models import Country
+from masthead.articles.tests.factories import AuthorFactory, ImageFactory, TopicFactory, make_article, paragraphs
+
+pytestmark = pytest.mark.django_db
+
+
+def test_article_page_shows_everything_a_reader_needs(client):
+    author = AuthorFactory(
+        name="Amara Okonkwo-Lindqvist",
+        bio="Covers ports and the politics of shipping lanes.",
+        affiliation="Fellow, Harbour Policy Centre",
+        x_handle="amara_ol",
+    )
+    second = AuthorFactory(name="Tomasz Ferreira-Nakamura")
+    topic = TopicFactory(name="Maritime security", slug="maritime-security")
+    country = Country.objects.get(code="YE")
+    image = ImageFactory(
+        description="Container cranes over a quiet harbour", credit="Photo: R. Imaginary / Nowhere Press"
+    )
+    article = make_article(
+        title="Why the strait still decides the price of bread",
+        dek="Shipping insurers, not navies, now set the terms of passage.",
+        kind=ArticleKind.IN_DEPTH,
+        authors=[author, second],
+        topics=[topic],
+        countries=[country],
+        lead_image=image,
+        lead_image_caption="The port at first light.",
+        pull_quote="Insurance premiums moved faster than any fleet.",
+        free_for_everyone=True,
+        body=paragraphs("First paragraph of the argument.", "Second paragraph.", "Third paragraph.")
+        + [
+            ("heading", "What comes next"),
+            ("pull_quote", {"quote": "A quote in the body.", "attribution": "A harbour master"}),
+        ],
+    )
+
+    response = client.get(article.url)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for expected in [
+        "Why the strait still decides the price of bread",
+        "Shipping insurers, not navies, now set the terms of passage.",
+        "In-depth report",
+        "Amara Okonkwo-Lindqvist",
+        "Tomasz Ferreira-Nakamura",
+        "Covers ports and the politics of shipping lanes.",
+        "Fellow, Harbour Policy Centre",
+        "The port at first light.",
+        "Photo: R. Imaginary / Nowhere Press",
+        "Container cranes over a quiet harbour",
+        "Insurance premiums moved faster than any fleet.",
+        "What comes next",
+        "A quote in the body.",
+        topic.get_absolute_url(),
+        country.get_absolute_url(),
+        author.get_absolute_url(),
+        "https://x.com/amara_ol",
+    ]:
+        assert expected in html, expected
+    assert html.index("Amara Okonkwo-Lindqvist") < html.index("Tomasz Ferreira-Nakamura")
+    assert f'datetime="{article.first_published_at.date().isoformat()}' in html
+
+
+def test_article_credit_falls_back_to_the_image_credit_when_the_article_gives_none():
+    image = ImageFactory(credit="Photo: Stored With Image")
+    article = make_article(lead_image=image)
+    assert article.display_credit == "Photo: Stored With Image"
+    article.lead_image_credit = "Photo: Given On Article"
+    assert article.display_credit == "Photo: Given On Article"
+
+
+def test_a_draft_article_is_not_served_to_readers(client):
+    article = make_article(live=False)
+    assert client.get(article.url).status_code == 404
+
+
+def test_reading_time_follows_the_length_of_the_body():
+    short = make_article(body=paragraphs("word " * 230))
+    long = make_article(body=paragraphs(*["word " * 230] * 10))
+    assert short.reading_minutes == 1
+    assert long.reading_minutes == 10
+
+
+def test_article_page_query_count_does_not_grow_with_authors_topics_or_countries(client):
+    lean = make_article(authors=[AuthorFactory()], topics=[TopicFactory()])
+    rich = make_article(
+        authors=[AuthorFactory() for _ in range(4)],
+        topics=[TopicFactory() for _ in range(4)],
+        countries=list(Country.objects.all()[:5]),
+    )
+    client.get(lean.url)  # warm Wagtail's site-root cache
+
+    def queries_for(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    assert queries_for(rich.url) == queries_for(lean.url)

@@ -1,0 +1,235 @@
+"""Wagtail's PostgreSQL backend, with the English configuration and ranking from the GIN index.
+
+- Stemming: `SEARCH_CONFIG` defaults to `english` (Wagtail leaves it to the
+  server's `default_text_search_config`, which may be `simple`).
+- Weights: Wagtail maps search-field boosts to tsvector weights A-D, so the
+  dek (boost 2) outweighs the body; the headline has its own vector.
+- Ranking: one query matches `title || body` against the expression GIN index
+  created by migration 0002 and orders by `ts_rank` times the recency factor;
+  the queryset's filters join by primary key.
+- Indexing: each field's text is computed once per object, not once per
+  column, and relations that only filter (topics, countries, authors) are
+  not read while indexing.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery
+from django.db import connections, transaction
+from django.db.models import FloatField
+from django.db.models.sql.subqueries import InsertQuery
+from wagtail.search.backends.database.postgres.postgres import (
+    IndexEntry,
+    ObjectIndexer,
+    PostgresAutocompleteQueryCompiler,
+    PostgresIndex,
+    PostgresSearchBackend,
+    PostgresSearchQueryCompiler,
+    PostgresSearchResults,
+)
+from wagtail.search.index import RelatedFields
+from wagtail.search.query import Fuzzy, MatchAll, Not, Phrase
+from wagtail.search.utils import get_content_type_pk
+
+from .indexing import _has_text
+from .ranking import RankedSearch, is_page_model, recency_sql_postgres
+
+ENTRY_TABLE = "wagtailsearch_indexentry"
+TITLE_WEIGHT = 1.0  # the headline vector's rank, times Wagtail's title_norm, added to the body's
+
+
+class CachingObjectIndexer(ObjectIndexer):
+    """Wagtail's indexer, reading each field of the object once instead of once per column."""
+
+    def prepare_field(self, obj, field):
+        if isinstance(field, RelatedFields) and not _has_text(field):
+            return
+        cache = self.__dict__.setdefault("_prepared", {})
+        key = (id(obj), id(field))
+        if key not in cache:
+            cache[key] = list(super().prepare_field(obj, field))
+        yield from cache[key]
+
+
+class MastheadPostgresIndex(PostgresIndex):
+    def add_items(self, model, objs):
+        """Wagtail's upsert of index entries, with the caching indexer."""
+        if not model.get_search_fields():
+            return
+        indexers = [CachingObjectIndexer(obj, self.backend) for obj in objs]
+        if not indexers:
+            return
+        content_type_pk = get_content_type_pk(model)
+        compiler = InsertQuery(IndexEntry).get_compiler(connection=self.write_connection)
+        rows_sql = []
+        params: list = []
+        for indexer in indexers:
+            params.extend((content_type_pk, indexer.id))
+            vectors = []
+            for name in ("title", "autocomplete", "body"):
+                value = compiler.prepare_value(IndexEntry._meta.get_field(name), getattr(indexer, name))
+                sql, value_params = value.as_sql(compiler, self.write_connection)
+                vectors.append(sql)
+                params.extend(value_params)
+            params.extend((indexer.title_text, indexer.body_text))
+            rows_sql.append(f"(%s, %s, {vectors[0]}, {vectors[1]}, {vectors[2]}, 1.0, %s, %s)")
+        with self.write_connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ENTRY_TABLE} "
+                "(content_type_id, object_id, title, autocomplete, body, title_norm, title_text, body_text) "
+                f"(VALUES {', '.join(rows_sql)}) "
+                "ON CONFLICT (content_type_id, object_id) DO UPDATE SET title = EXCLUDED.title, title_norm = 1.0, "
+                "autocomplete = EXCLUDED.autocomplete, body = EXCLUDED.body, "
+                "title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text",
+                params,
+            )
+        self._refresh_title_norms()
+
+
+class TsqueryMixin:
+    # The index vector this compiler matches: Wagtail's `title || body` (expression GIN index from
+    # migration 0002), or `autocomplete` for autocomplete.
+    VECTOR_SQL = "(e.title || e.body)"
+
+    def build_tsquery_content(self, query, config=None, invert=False):
+        # Wagtail's compiler drops the negation of a phrase (`-"gas pipeline"` would find it instead).
+        if isinstance(query, Phrase):
+            phrase = SearchQuery(query.query_string, search_type="phrase", config=config)
+            return ~phrase if invert else phrase
+        return super().build_tsquery_content(query, config=config, invert=invert)
+
+    def tsquery_sql(self, backend):
+        """SQL and parameters of the tsquery for this query, built by Wagtail's compiler; None if it has none."""
+        if isinstance(self.query, (MatchAll, Fuzzy)) or (
+            isinstance(self.query, Not) and isinstance(self.query.subquery, MatchAll)
+        ):
+            return None
+        tsquery = self.build_tsquery(self.query, config=self.get_config(backend))
+        if tsquery is None:
+            return None
+        connection = connections[self.queryset.db]
+        compiler = IndexEntry.objects.all().query.get_compiler(connection=connection)
+        sql, params = compiler.compile(tsquery)
+        return sql, list(params)
+
+
+class MastheadPostgresQueryCompiler(TsqueryMixin, PostgresSearchQueryCompiler):
+    pass
+
+
+class MastheadPostgresAutocompleteCompiler(TsqueryMixin, PostgresAutocompleteQueryCompiler):
+    VECTOR_SQL = "e.autocomplete"
+
+
+class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
+    """Matching through the GIN index; filters as id sets; ranking with `ts_rank` and the recency factor.
+
+    PostgreSQL keeps each article's vectors out of line (TOAST), which its planner
+    does not price: it would rather read every entry than the GIN index, so the
+    search runs with sequential scans off for its transaction. `ts_rank` must read
+    a match's whole body vector, so relevance takes the `RESCORE_WINDOW` best
+    matches by their headline (small vector; newest entries first among equals)
+    and ranks those fully; pages past the window rank every match.
+    """
+
+    MATCHED_ID_SQL = "CAST(e.object_id AS INTEGER)"
+    PAGE_ID_SETS = True
+    RESCORE_WINDOW = 400
+
+    def live_sql(self, live: bool):
+        from masthead.search.liveness import nonlive_page_ids
+
+        from .filters import FilterSQL
+
+        if live:
+            return FilterSQL(f"{self.MATCHED_ID_SQL} <> ALL(%s)", [nonlive_page_ids()])
+        return FilterSQL(f"{self.MATCHED_ID_SQL} = ANY(%s)", [nonlive_page_ids()])
+
+    def fetchall(self, sql: str, params) -> list[tuple]:
+        connection = connections[self.query_compiler.queryset.db]
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def _tsquery(self):
+        return self.query_compiler.tsquery_sql(self.backend)
+
+    def can_rank(self) -> bool:
+        compiler = self.query_compiler
+        return is_page_model(compiler.queryset.model) and not compiler.fields and self._tsquery() is not None
+
+    def _from(self, where: str, query_sql: str, needs_page: bool) -> str:
+        page = "JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
+        return (
+            f"FROM {ENTRY_TABLE} e {page}"
+            f"WHERE {self.query_compiler.VECTOR_SQL} @@ ({query_sql}) AND e.content_type_id = %s AND ({where})"
+        )
+
+    def _text_rank(self, query_sql: str, query_params, alias: str) -> tuple[str, list]:
+        if self.query_compiler.VECTOR_SQL == "e.autocomplete":
+            return f"ts_rank({alias}.autocomplete, {query_sql})", [*query_params]
+        weights = self.query_compiler.sql_weights
+        return (
+            f"(ts_rank(%s::float4[], {alias}.title, {query_sql}) * {alias}.title_norm * {TITLE_WEIGHT} "
+            f"+ ts_rank(%s::float4[], {alias}.body, {query_sql}))",
+            [weights, *query_params, weights, *query_params],
+        )
+
+    def ranked_sql(self, *, where: str, params, needs_page: bool, order: str, limit: int | None, offset: int):
+        query_sql, query_params = self._tsquery()
+        content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
+        recency = recency_sql_postgres("p.first_published_at")
+        where_params = [*query_params, content_type_pk, *params]
+        within_window = limit is not None and offset + limit <= self.RESCORE_WINDOW
+        if order == "relevance" and within_window:
+            headline = "e.autocomplete" if self.query_compiler.VECTOR_SQL == "e.autocomplete" else "e.title"
+            text_rank, rank_params = self._text_rank(query_sql, query_params, "w")
+            sql = (
+                f"SELECT w.id FROM (SELECT {self.MATCHED_ID_SQL} AS id, e.title, e.body, e.autocomplete, "  # noqa: S608
+                f"e.title_norm {self._from(where, query_sql, needs_page)} "
+                f"ORDER BY ts_rank({headline}, {query_sql}) DESC, e.id DESC LIMIT {self.RESCORE_WINDOW}) w "
+                f"JOIN wagtailcore_page p ON p.id = w.id WHERE p.live "
+                f"ORDER BY {text_rank} * {recency} DESC, w.id DESC"
+            )
+            all_params = [*where_params, *query_params, *rank_params]
+        elif order == "relevance":
+            text_rank, rank_params = self._text_rank(query_sql, query_params, "e")
+            sql = (
+                f"SELECT p.id {self._from(where, query_sql, True)} AND p.live "
+                f"ORDER BY {text_rank} * {recency} DESC, p.id DESC"
+            )
+            all_params = [*where_params, *rank_params]
+        else:
+            sql = (
+                f"SELECT p.id {self._from(where, query_sql, True)} AND p.live "
+                "ORDER BY p.first_published_at DESC NULLS LAST, p.id DESC"
+            )
+            all_params = where_params
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            all_params += [limit, offset]
+        return sql, all_params
+
+    def matched_sql(self, *, where: str, params, needs_page: bool):
+        query_sql, query_params = self._tsquery()
+        content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
+        sql = f"SELECT {self.MATCHED_ID_SQL} AS id {self._from(where, query_sql, needs_page)}"
+        return sql, [*query_params, content_type_pk, *params]
+
+    def score_field_type(self):
+        return FloatField()
+
+
+class MastheadPostgresSearchBackend(PostgresSearchBackend):
+    index_class = MastheadPostgresIndex
+    query_compiler_class = MastheadPostgresQueryCompiler
+    autocomplete_query_compiler_class = MastheadPostgresAutocompleteCompiler
+    results_class = MastheadPostgresSearchResults
+
+    def __init__(self, params):
+        params = {"SEARCH_CONFIG": "english", **params}
+        super().__init__(params)
+
+
+SearchBackend = MastheadPostgresSearchBackend

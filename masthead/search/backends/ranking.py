@@ -1,0 +1,166 @@
+"""Ranking shared by Masthead's SQLite and PostgreSQL backends.
+
+Relevance is the backend's own text score (FTS5 `bm25()`, PostgreSQL
+`ts_rank()`), with the headline and dek weighted above the body, times a mild
+recency factor: an article published today scores 1.25 times one with the
+same words published long ago; after a year the factor is 1.125.
+
+The queryset a search is run on (live articles, a topic, a date range...) is
+compiled by Django and used as a subquery, so every filter Django can express
+works; the backends only decide how the matches are scored and ordered.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections
+
+RECENCY_WEIGHT = 0.25  # the extra weight of an article published today
+RECENCY_HALF_LIFE_DAYS = 365  # the extra weight halves after this many days
+
+
+def recency_sql_sqlite(column: str) -> str:
+    age = f"MAX(0, julianday('now') - julianday({column}))"
+    return f"(1.0 + {RECENCY_WEIGHT} * {RECENCY_HALF_LIFE_DAYS}.0 / ({RECENCY_HALF_LIFE_DAYS}.0 + {age}))"
+
+
+def recency_sql_postgres(column: str) -> str:
+    age = f"GREATEST(0, EXTRACT(EPOCH FROM (now() - {column})) / 86400.0)"
+    return f"(1.0 + {RECENCY_WEIGHT} * {RECENCY_HALF_LIFE_DAYS}.0 / ({RECENCY_HALF_LIFE_DAYS}.0 + {age}))"
+
+
+NEWEST = ("-first_published_at",)
+
+
+def is_page_model(model) -> bool:
+    """Ranking joins Wagtail's page table (for the publication date): pages only."""
+    from wagtail.models import Page
+
+    return issubclass(model, Page)
+
+
+class RankedSearch:
+    """A SearchResults mixin: ranked ids from one SQL query, then the objects from the caller's queryset.
+
+    Subclasses say whether they can rank this query (`can_rank`) and give the
+    SQL (`ranked_sql`, `matched_sql`); anything else goes to Wagtail's own code.
+    """
+
+    if TYPE_CHECKING:  # provided by Wagtail's BaseSearchResults and the backend's subclass
+        query_compiler: Any
+        backend: Any
+        start: int
+        stop: int | None
+        _score_field: str | None
+
+        def results(self) -> list: ...
+        def ranked_sql(
+            self, *, where: str, params, needs_page: bool, order: str, limit: int | None, offset: int
+        ) -> tuple[str, list]: ...
+        def matched_sql(self, *, where: str, params, needs_page: bool) -> tuple[str, list]: ...
+
+    def can_rank(self) -> bool:  # pragma: no cover - overridden
+        return False
+
+    def _order(self) -> str | None:
+        compiler = self.query_compiler
+        if compiler.order_by_relevance:
+            return "relevance"
+        order_by = tuple(compiler.queryset.query.order_by)
+        if order_by[:1] == NEWEST:
+            return "newest"
+        return None
+
+    def _ranking_possible(self) -> bool:
+        return self._score_field is None and self._order() is not None and self.can_rank()
+
+    # The SQL naming the matched page's id, and how "live" is checked; set by each backend.
+    MATCHED_ID_SQL = "p.id"
+    PAGE_ID_SETS = False  # filter on indexed page columns through their index rather than the page row
+
+    def live_sql(self, live: bool):
+        from .filters import PAGE_ALIAS, FilterSQL
+
+        return FilterSQL(f"{PAGE_ALIAS}.live = %s", [live], needs_page=True)
+
+    def _filtered(self):
+        """The queryset's filters as SQL on the matched page: (where clause, parameters, needs the page row).
+
+        Translated field by field when every filter is a FilterField the translator can express
+        (the fast path); otherwise the queryset as Django compiles it, correlated to the page.
+        """
+        from django.db.models.expressions import RawSQL
+
+        from .filters import PAGE_ALIAS, FilterTranslator, Untranslatable
+
+        connection = connections[self.query_compiler.queryset.db]
+        try:
+            translated = FilterTranslator(
+                self.query_compiler,
+                connection,
+                id_sql=self.MATCHED_ID_SQL,
+                live_sql=self.live_sql,
+                page_id_sets=self.PAGE_ID_SETS,
+            ).translate()
+        except Untranslatable:
+            translated = None
+        if translated is not None:
+            return translated.sql, list(translated.params), translated.needs_page
+        queryset = self.query_compiler.queryset.order_by()
+        queryset = queryset.filter(pk=RawSQL(f"{PAGE_ALIAS}.id", ())).values("pk")  # noqa: S611 - a constant alias
+        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+        return f"EXISTS ({sql})", list(params), True
+
+    def ranked_ids(self) -> list[int]:
+        """The primary keys of this slice of the results, best first, without loading the objects."""
+        if not self._ranking_possible():
+            return [obj.pk for obj in self.results()]
+        where, params, needs_page = self._filtered()
+        limit = None if self.stop is None else max(0, self.stop - self.start)
+        if limit == 0:
+            return []
+        if limit is None and self.start:
+            limit = -1 if self._vendor() == "sqlite" else None
+        sql, params = self.ranked_sql(
+            where=where,
+            params=params,
+            needs_page=needs_page,
+            order=self._order() or "newest",
+            limit=limit,
+            offset=self.start,
+        )
+        return [row[0] for row in self.fetchall(sql, params)]
+
+    def fetchall(self, sql: str, params) -> list[tuple]:
+        """Run one of this backend's statements (PostgreSQL sets its planner up first)."""
+        with connections[self.query_compiler.queryset.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def _vendor(self) -> str:
+        return connections[self.query_compiler.queryset.db].vendor
+
+    def _do_search(self):
+        if not self._ranking_possible():
+            return super()._do_search()
+        ids = self.ranked_ids()
+        if not ids:
+            return []
+        objects = self.query_compiler.queryset.filter(pk__in=ids).order_by()
+        by_pk = {obj.pk: obj for obj in objects}
+        return [by_pk[pk] for pk in ids if pk in by_pk]
+
+    def matched_ids_sql(self) -> tuple[str, list] | None:  # (sql, params); run them with `fetchall`
+        """SQL selecting every match's primary key (for facet counts); None when Wagtail's code decides."""
+        if not self.can_rank():
+            return None
+        where, params, needs_page = self._filtered()
+        return self.matched_sql(where=where, params=params, needs_page=needs_page)
+
+    def _do_count(self):
+        if not self.can_rank():
+            return super()._do_count()
+        where, params, needs_page = self._filtered()
+        sql, params = self.matched_sql(where=where, params=params, needs_page=needs_page)
+        return self.fetchall(f"SELECT COUNT(*) FROM ({sql}) matched", params)[0][0]  # noqa: S608 - constants

@@ -1,0 +1,218 @@
+"""Wagtail's SQLite FTS5 backend, with stemming, weighted columns and ranking inside FTS5.
+
+- Stemming: the FTS table uses FTS5's porter tokenizer (migration 0002), so
+  query words and indexed words are both reduced to their stems.
+- Columns: Wagtail's FTS table has `autocomplete`, `body` and `title`. Here
+  `title` holds the headline *and* every search field boosted like it (the
+  dek), `body` the rest; `bm25()` weighs them with `COLUMN_WEIGHTS`.
+- Ranking: Wagtail's backend scores each result with a correlated subquery
+  that runs the full-text query again per row. Here one query scores every
+  match inside FTS5 and joins the page table for the recency boost and the
+  queryset's filters, by primary key.
+- Autocomplete: a stemmed column cannot match every prefix ("subscripti" is
+  no prefix of the stem "subscript"), so the last word is also tried a few
+  letters shorter; callers check the suggestions against what was typed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections
+from django.db.models import FloatField
+from wagtail.search.backends.database.sqlite.query import CombinedLexeme, Lexeme, SearchQueryExpression
+from wagtail.search.backends.database.sqlite.sqlite import (
+    SQLiteAutocompleteQueryCompiler,
+    SQLiteIndex,
+    SQLiteSearchBackend,
+    SQLiteSearchQueryCompiler,
+    SQLiteSearchResults,
+)
+from wagtail.search.query import MatchAll, Not, PlainText
+from wagtail.search.utils import get_content_type_pk
+
+from .indexing import FieldTexts
+from .ranking import RankedSearch, is_page_model, recency_sql_sqlite
+
+FTS_TABLE = "wagtailsearch_indexentry_fts"
+ENTRY_TABLE = "wagtailsearch_indexentry"
+ENTRY_LOOKUP_INDEX = "masthead_search_entry_lookup"  # (id, content_type_id, object_id): migration 0002
+# bm25() weights, in the FTS table's column order: autocomplete, body, title (headline and dek).
+COLUMN_WEIGHTS = (0.0, 1.0, 5.0)
+
+
+class MastheadSQLiteIndex(SQLiteIndex):
+    def add_items(self, model, objs):
+        if not model.get_search_fields():
+            return
+        rows = {}
+        for obj in objs:
+            texts = FieldTexts(obj)
+            search = texts.search()
+            rows[str(obj.pk)] = (
+                "\n".join(text for field, text in search if texts.is_headline(field)),
+                "\n".join(text for _, text in texts.autocomplete()),
+                "\n".join(text for field, text in search if not texts.is_headline(field)),
+            )
+        if not rows:
+            return
+        content_type_pk = get_content_type_pk(model)
+        entries = self.entries.filter(content_type_id=content_type_pk)
+        existing = set(entries.filter(object_id__in=rows.keys()).values_list("object_id", flat=True))
+        for object_id in existing:
+            title, autocomplete, body = rows[object_id]
+            entries.filter(object_id=object_id).update(title=title, autocomplete=autocomplete, body=body)
+        entry_model = self.entries.model
+        self.entries.bulk_create(
+            [
+                entry_model(
+                    content_type_id=content_type_pk,
+                    object_id=object_id,
+                    title=title,
+                    autocomplete=autocomplete,
+                    body=body,
+                )
+                for object_id, (title, autocomplete, body) in rows.items()
+                if object_id not in existing
+            ],
+            batch_size=500,
+        )
+        self._refresh_title_norms()
+
+
+class MatchStringMixin:
+    if TYPE_CHECKING:  # provided by Wagtail's SQLite query compilers
+        query: Any
+        queryset: Any
+        fields: Any
+        FTS_TABLE_FIELDS: list[str]
+
+        def build_search_query(self, query, config=None) -> Any: ...
+
+    def match_string(self) -> str | None:
+        """The FTS5 MATCH expression for the positive part of the query, built by Wagtail's compiler."""
+        from wagtail.search.backends.database.sqlite.query import normalize
+
+        query = normalize(self.query)
+        if isinstance(query, (MatchAll, Not)):
+            return None
+        built = self.build_search_query(query, config=None)
+        connection = connections[self.queryset.db]
+        compiler = self.queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.compile(built)
+        expression = sql % tuple(params)
+        columns = " ".join(self.fields or self.FTS_TABLE_FIELDS)
+        return f"{{{columns}}} : ({expression})"
+
+
+class MastheadSQLiteQueryCompiler(MatchStringMixin, SQLiteSearchQueryCompiler):
+    pass
+
+
+class _Grouped(CombinedLexeme):
+    """`(a OR b)`: FTS5's AND binds tighter than OR, so alternatives are put in parentheses."""
+
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        return sql, [f"({params[0]})"]
+
+
+class MastheadSQLiteAutocompleteCompiler(MatchStringMixin, SQLiteAutocompleteQueryCompiler):
+    SHORTER_BY = 3  # letters the last word may lose to reach a stem
+
+    def build_search_query_content(self, query, config=None):
+        if isinstance(query, PlainText):
+            terms = query.query_string.split()
+            if not terms:
+                return None
+            last = terms.pop()
+            variants = [last[: len(last) - cut] for cut in range(self.SHORTER_BY + 1) if len(last) - cut >= 3]
+            lexeme = Lexeme(variants[0] if variants else last, prefix=True)
+            for variant in variants[1:]:
+                lexeme = _Grouped(lexeme, "OR", Lexeme(variant, prefix=True))
+            for term in terms:
+                lexeme = Lexeme(term) & lexeme
+            return SearchQueryExpression(lexeme, config=config)
+        return super().build_search_query_content(query, config=config)
+
+
+class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
+    """Counting and ranking with FTS5 in the lead.
+
+    FTS5 drives every query (CROSS JOIN fixes the join order). A match's page id
+    comes from a small covering index on the index entries, not their wide rows;
+    filters are id sets read once per query (see `filters.py`); `live` is "not
+    among the few pages that are not live" (`liveness.py`). Relevance orders all
+    matches by `bm25()` inside SQLite, then the best `RESCORE_WINDOW` are
+    re-ranked with the recency factor and checked against their page rows.
+    """
+
+    MATCHED_ID_SQL = "CAST(e.object_id AS INTEGER)"
+    PAGE_ID_SETS = True
+    RESCORE_WINDOW = 400
+
+    def live_sql(self, live: bool):
+        from masthead.search.liveness import nonlive_page_ids
+
+        from .filters import FilterSQL
+
+        operator = "NOT IN" if live else "IN"
+        return FilterSQL(
+            f"{self.MATCHED_ID_SQL} {operator} (SELECT value FROM json_each(%s))",  # noqa: S608 - constants
+            [json.dumps(nonlive_page_ids())],
+        )
+
+    def _from(self, where: str, needs_page: bool) -> str:
+        page = "CROSS JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
+        return (
+            f"FROM {FTS_TABLE} CROSS JOIN {ENTRY_TABLE} e INDEXED BY {ENTRY_LOOKUP_INDEX} ON e.id = {FTS_TABLE}.rowid "
+            f"{page}WHERE {FTS_TABLE} MATCH %s AND e.content_type_id = %s AND ({where})"
+        )
+
+    def _params(self, params) -> list:
+        compiler = self.query_compiler
+        return [compiler.match_string(), get_content_type_pk(compiler.queryset.model), *params]
+
+    def ranked_sql(self, *, where: str, params, needs_page: bool, order: str, limit: int | None, offset: int):
+        weights = ", ".join(str(weight) for weight in COLUMN_WEIGHTS)
+        bm25 = f"bm25({FTS_TABLE}, {weights})"
+        recency = recency_sql_sqlite("p.first_published_at")
+        all_params = self._params(params)
+        within_window = limit is not None and limit >= 0 and offset + limit <= self.RESCORE_WINDOW
+        if order == "relevance" and within_window:
+            sql = (
+                f"SELECT w.id FROM (SELECT {self.MATCHED_ID_SQL} AS id, {bm25} AS text_score "  # noqa: S608
+                f"{self._from(where, needs_page)} ORDER BY text_score LIMIT {self.RESCORE_WINDOW}) w "
+                "CROSS JOIN wagtailcore_page p ON p.id = w.id WHERE p.live "
+                f"ORDER BY w.text_score * {recency}, w.id DESC"
+            )
+        elif order == "relevance":
+            sql = f"SELECT p.id {self._from(where, True)} AND p.live ORDER BY {bm25} * {recency}, p.id DESC"
+        else:
+            sql = f"SELECT p.id {self._from(where, True)} AND p.live ORDER BY p.first_published_at DESC, p.id DESC"
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            all_params += [limit, offset]
+        return sql, all_params
+
+    def matched_sql(self, *, where: str, params, needs_page: bool):
+        sql = f"SELECT {self.MATCHED_ID_SQL} AS id {self._from(where, needs_page)}"
+        return sql, self._params(params)
+
+    def can_rank(self) -> bool:
+        compiler = self.query_compiler
+        return is_page_model(compiler.queryset.model) and not compiler.fields and compiler.match_string() is not None
+
+    def score_field_type(self):
+        return FloatField()
+
+
+class MastheadSQLiteSearchBackend(SQLiteSearchBackend):
+    index_class = MastheadSQLiteIndex
+    query_compiler_class = MastheadSQLiteQueryCompiler
+    autocomplete_query_compiler_class = MastheadSQLiteAutocompleteCompiler
+    results_class = MastheadSQLiteSearchResults
+
+
+SearchBackend = MastheadSQLiteSearchBackend

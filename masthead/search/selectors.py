@@ -1,0 +1,512 @@
+"""Reads for search: results, facets, autocomplete, "more like this". Nothing here writes.
+
+Everything goes through Wagtail's search API (`backend.search`,
+`backend.autocomplete`) on querysets of live articles, so the same code runs
+on SQLite, PostgreSQL, or OpenSearch/Elasticsearch with Wagtail's backends
+(facet counts and "more like this" then use the database for their counts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
+from wagtail.search.backends import get_search_backend
+from wagtail.search.query import Or, Phrase, PlainText
+
+from masthead.articles.enums import ArticleKind
+from masthead.articles.models import ArticleAuthor, ArticlePage, Author, Country, Topic, WorldRegion
+from masthead.articles.selectors import article_list
+
+from .filters import SearchFilters
+from .query import STOPWORDS, ParsedQuery
+
+PER_PAGE = 20
+EXACT_HEADLINE_CANDIDATES = 10
+FACET_LIMIT = 12  # values shown per facet, most frequent first
+FIRST_FACET_YEAR = 1990
+FACET_CACHE_SECONDS = 300
+MORE_LIKE_THIS_CACHE_SECONDS = 600
+MORE_LIKE_THIS_CANDIDATES = 60
+MORE_LIKE_THIS_TEXT_HITS = 30
+MORE_LIKE_THIS_PAIRS = 3
+AUTOCOMPLETE_LIMIT = 6
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def backend():
+    return get_search_backend("default")
+
+
+def live_articles() -> QuerySet[ArticlePage]:
+    return ArticlePage.objects.live()
+
+
+def _normalised_words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.lower()))
+
+
+# --- Results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """One page of results."""
+
+    articles: list[ArticlePage]
+    total: int
+    page: int
+    per_page: int
+    exact_ids: frozenset[int] = frozenset()
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def exact_headline_ids(query: ParsedQuery, queryset: QuerySet[ArticlePage]) -> list[int]:
+    """Articles whose headline is what the reader typed (case and punctuation aside)."""
+    words = _normalised_words(query.headline_text)
+    if len(words) < 2 or query.excluded:
+        return []
+    candidates = backend().autocomplete(
+        Phrase(" ".join(words)), queryset.order_by("-first_published_at"), order_by_relevance=False
+    )
+    ids = []
+    for article in candidates[:EXACT_HEADLINE_CANDIDATES]:
+        if _normalised_words(article.title) == words:
+            ids.append(article.pk)
+    return ids
+
+
+def search_articles(
+    *, query: ParsedQuery, filters: SearchFilters, sort: str = "relevance", page: int = 1, per_page: int = PER_PAGE
+) -> SearchOutcome:
+    """A page of live articles matching the query and filters, ready to show as cards.
+
+    Relevance puts an exact headline match first, then the backend's ranking
+    (headline and dek above body, a mild boost for recent articles).
+    """
+    search_query = query.search_query()
+    if search_query is None:
+        return SearchOutcome(articles=[], total=0, page=1, per_page=per_page)
+    queryset = filters.apply(live_articles())
+    exact: list[int] = []
+    if sort == "relevance":
+        exact = exact_headline_ids(query, queryset)
+        ranked = queryset.exclude(pk__in=exact) if exact else queryset
+        results = backend().search(search_query, ranked, order_by_relevance=True)
+    else:
+        results = backend().search(search_query, queryset.order_by("-first_published_at"), order_by_relevance=False)
+    total = results.count() + len(exact)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    if page == 1:
+        ids = exact + [pk for pk in _ids(results[: per_page - len(exact)]) if pk not in exact]
+    else:
+        offset = start - len(exact)
+        ids = [pk for pk in _ids(results[offset : offset + per_page]) if pk not in exact]
+    return SearchOutcome(articles=cards(ids), total=total, page=page, per_page=per_page, exact_ids=frozenset(exact))
+
+
+def _ids(results) -> list[int]:
+    """The primary keys of a slice of search results; Masthead's backends give them without loading objects."""
+    ranked_ids = getattr(results, "ranked_ids", None)
+    return ranked_ids() if ranked_ids is not None else [article.pk for article in results]
+
+
+def cards(ids: list[int]) -> list[ArticlePage]:
+    """These live articles, in this order, with what their cards and snippets show."""
+    if not ids:
+        return []
+    by_pk = {article.pk: article for article in article_list().filter(pk__in=ids)}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+# --- Facets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # what goes in the query string
+    label: str
+    count: int
+    selected: bool = False
+
+    @property
+    def count_display(self) -> str:
+        return f"{self.count:,}"
+
+
+@dataclass(frozen=True)
+class Facet:
+    parameter: str
+    label: str
+    values: list[FacetValue] = field(default_factory=list)
+
+
+def _matched_ids_sql(query: ParsedQuery, filters: SearchFilters):
+    """(SQL selecting every matching article's id, params, the results to run SQL with); None if not ours."""
+    results = backend().search(query.search_query(), filters.apply(live_articles()), order_by_relevance=False)
+    matched = getattr(results, "matched_ids_sql", None)
+    found = matched() if matched is not None else None
+    return None if found is None else (*found, results)
+
+
+def _counts(rows) -> Counter:
+    return Counter({key: count for key, count in rows if key is not None})
+
+
+def search_facets(*, query: ParsedQuery, filters: SearchFilters) -> list[Facet]:
+    """Counts of the matching articles by topic, region, kind, author and year (cached for a few minutes)."""
+    if query.search_query() is None:
+        return []
+    key = "search:facets:" + _cache_key(query, filters)
+    counts = cache.get(key)
+    if counts is None:
+        counts = _facet_counts(query, filters)
+        cache.set(key, counts, FACET_CACHE_SECONDS)
+    return _facets_from_counts(counts, filters)
+
+
+def _cache_key(query: ParsedQuery, filters: SearchFilters) -> str:
+    import hashlib
+
+    parts = [
+        repr((query.words, query.phrases, query.excluded)),
+        *(
+            str(getattr(value, "pk", value))
+            for value in (
+                filters.topic,
+                filters.region,
+                filters.country,
+                filters.kind,
+                filters.author,
+                filters.year,
+                filters.date_from,
+                filters.date_to,
+            )
+        ),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+FACET_SAMPLE = 10_000  # with another backend, facets count the best matches up to this many
+
+
+def _year_case(column: str) -> tuple[str, list]:
+    """SQL for the year of `column` in the publication's time zone, as a CASE over each year's first instant."""
+    zone = timezone.get_current_timezone()
+    this_year = timezone.localdate().year
+    whens, params = [], []
+    for year in range(this_year + 1, FIRST_FACET_YEAR - 1, -1):
+        whens.append(f"WHEN {column} >= %s THEN {year}")
+        params.append(dt.datetime(year, 1, 1, tzinfo=zone))
+    return f"CASE {' '.join(whens)} ELSE NULL END", params
+
+
+def _facet_counts(query: ParsedQuery, filters: SearchFilters) -> dict[str, Counter]:
+    """Every facet's counts in one statement over the matches, which are found once (a materialized CTE)."""
+    matched = _matched_ids_sql(query, filters)
+    if matched is None:
+        return _facet_counts_sampled(query, filters)
+    matched_sql, matched_params, results = matched
+    quote = connection.ops.quote_name
+    topics = ArticlePage.topics.field
+    countries = ArticlePage.countries.field
+    author_link = ArticleAuthor._meta
+    year_sql, year_params = _year_case("p.first_published_at")
+    adapt = connection.ops.adapt_datetimefield_value
+    year_params = [adapt(value) if connection.vendor == "sqlite" else value for value in year_params]
+    article_table = quote(ArticlePage._meta.db_table)
+    # SQLite: CROSS JOIN keeps the matches as the outer loop (their rows are then found by key).
+    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    sql = (
+        f"WITH m(id) AS MATERIALIZED ({matched_sql}) "  # noqa: S608 - names from the models; values are parameters
+        f"SELECT 'kind', CAST(a.kind AS TEXT), COUNT(*) FROM m "
+        f"{join} {article_table} a ON a.page_ptr_id = m.id GROUP BY a.kind "
+        f"UNION ALL SELECT 'topic', CAST(t.{quote(topics.m2m_reverse_name())} AS TEXT), COUNT(*) FROM m "
+        f"{join} {quote(topics.m2m_db_table())} t ON t.{quote(topics.m2m_column_name())} = m.id "
+        f"GROUP BY t.{quote(topics.m2m_reverse_name())} "
+        f"UNION ALL SELECT 'region', CAST(c.region_id AS TEXT), COUNT(DISTINCT m.id) FROM m "
+        f"{join} {quote(countries.m2m_db_table())} t ON t.{quote(countries.m2m_column_name())} = m.id "
+        f"JOIN {quote(Country._meta.db_table)} c ON c.id = t.{quote(countries.m2m_reverse_name())} "
+        "GROUP BY c.region_id "
+        f"UNION ALL SELECT 'author', CAST(l.author_id AS TEXT), COUNT(DISTINCT m.id) FROM m "
+        f"{join} {quote(author_link.db_table)} l ON l.page_id = m.id GROUP BY l.author_id "
+        f"UNION ALL SELECT 'year', CAST(y.year AS TEXT), COUNT(*) FROM (SELECT {year_sql} AS year FROM m "
+        f"{join} wagtailcore_page p ON p.id = m.id) y GROUP BY y.year"
+    )
+    counts: dict[str, Counter] = {name: Counter() for name in ("kind", "topic", "region", "author", "year")}
+    for facet, value, count in results.fetchall(sql, [*matched_params, *year_params]):
+        if value is not None:
+            counts[facet][int(value) if facet != "kind" else value] = count
+    counts["author"] = Counter(dict(counts["author"].most_common(FACET_LIMIT)))
+    return counts
+
+
+def _facet_counts_sampled(query: ParsedQuery, filters: SearchFilters) -> dict[str, Counter]:
+    """Facets through the ORM over the best matches, for backends that are not Masthead's (OpenSearch...)."""
+    results = backend().search(query.search_query(), filters.apply(live_articles()), order_by_relevance=True)
+    ids = [article.pk for article in results[:FACET_SAMPLE]]
+    matched = ArticlePage.objects.filter(pk__in=ids)
+    topic_through = ArticlePage.topics.through
+    country_through = ArticlePage.countries.through
+    zone = timezone.get_current_timezone()
+    years = Counter(
+        published.astimezone(zone).year
+        for published in matched.values_list("first_published_at", flat=True)
+        if published is not None
+    )
+    return {
+        "kind": _counts(matched.values("kind").annotate(n=Count("pk")).values_list("kind", "n")),
+        "topic": _counts(
+            topic_through.objects.filter(articlepage_id__in=ids)
+            .values("topic_id")
+            .annotate(n=Count("articlepage_id"))
+            .values_list("topic_id", "n")
+        ),
+        "region": _counts(
+            country_through.objects.filter(articlepage_id__in=ids)
+            .values("country__region_id")
+            .annotate(n=Count("articlepage_id", distinct=True))
+            .values_list("country__region_id", "n")
+        ),
+        "author": _counts(
+            ArticleAuthor.objects.filter(page_id__in=ids)
+            .values("author_id")
+            .annotate(n=Count("page_id", distinct=True))
+            .order_by("-n")
+            .values_list("author_id", "n")[:FACET_LIMIT]
+        ),
+        "year": years,
+    }
+
+
+def _facets_from_counts(counts: dict[str, Counter], filters: SearchFilters) -> list[Facet]:
+    topics = {topic.pk: topic for topic in Topic.objects.filter(pk__in=list(counts["topic"]))}
+    regions = {region.pk: region for region in WorldRegion.objects.filter(pk__in=list(counts["region"]))}
+    authors = {author.pk: author for author in Author.objects.filter(pk__in=list(counts["author"]))}
+    kind_labels = dict(ArticleKind.choices)
+
+    def top(counter: Counter) -> list[tuple]:
+        return sorted(counter.items(), key=lambda item: (-item[1], str(item[0])))[:FACET_LIMIT]
+
+    facets = [
+        Facet(
+            "topic",
+            "Topic",
+            [
+                FacetValue(topics[pk].slug, topics[pk].name, n, filters.topic is not None and filters.topic.pk == pk)
+                for pk, n in top(counts["topic"])
+                if pk in topics
+            ],
+        ),
+        Facet(
+            "region",
+            "Region",
+            [
+                FacetValue(
+                    regions[pk].slug, regions[pk].name, n, filters.region is not None and filters.region.pk == pk
+                )
+                for pk, n in top(counts["region"])
+                if pk in regions
+            ],
+        ),
+        Facet(
+            "kind",
+            "Kind",
+            [
+                FacetValue(kind, str(kind_labels.get(kind, kind)), n, filters.kind == kind)
+                for kind, n in top(counts["kind"])
+            ],
+        ),
+        Facet(
+            "author",
+            "Author",
+            [
+                FacetValue(
+                    authors[pk].slug, authors[pk].name, n, filters.author is not None and filters.author.pk == pk
+                )
+                for pk, n in top(counts["author"])
+                if pk in authors
+            ],
+        ),
+        Facet(
+            "year",
+            "Year",
+            [
+                FacetValue(str(year), str(year), n, filters.year == year)
+                for year, n in sorted(counts["year"].items(), reverse=True)
+            ],
+        ),
+    ]
+    return [facet for facet in facets if facet.values]
+
+
+# --- Autocomplete --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str  # "article", "topic", "author"
+    label: str
+    url: str
+
+
+def autocomplete(text: str, *, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
+    """Headlines, topics and authors that start with what the reader has typed so far."""
+    words = _normalised_words(text)[:6]
+    if not words or (len(words[-1]) < 2 and len(words) == 1):
+        return []
+    typed = " ".join(words)
+    suggestions: list[Suggestion] = []
+    search = backend()
+
+    def starts(label: str) -> bool:
+        label_words = _normalised_words(label)
+        return all(any(word.startswith(part) for word in label_words) for part in words)
+
+    for topic in search.autocomplete(typed, Topic.objects.all())[:limit]:
+        if starts(topic.name):
+            suggestions.append(Suggestion("topic", topic.name, topic.get_absolute_url()))
+    for author in search.autocomplete(typed, Author.objects.all())[:limit]:
+        if starts(author.name):
+            suggestions.append(Suggestion("author", author.name, author.get_absolute_url()))
+    articles = search.autocomplete(typed, live_articles().order_by("-first_published_at"), order_by_relevance=False)
+    headlines = [article for article in articles[: limit * 3] if starts(article.title)][:limit]
+    suggestions.extend(Suggestion("article", article.title, article.url) for article in headlines)
+    return suggestions[: limit * 2]
+
+
+# --- More like this ------------------------------------------------------------------------
+
+
+def _keywords(article: ArticlePage, limit: int = 8) -> list[str]:
+    """The headline's and dek's words that say what the article is about."""
+    seen: list[str] = []
+    for word in _normalised_words(f"{article.title} {article.dek}"):
+        if len(word) > 2 and word not in STOPWORDS and word not in seen and not word.isdigit():
+            seen.append(word)
+    return seen[:limit]
+
+
+def more_like_this(article: ArticlePage, limit: int = 3) -> list[ArticlePage]:
+    """Live articles like this one, for its page: shared topics and regions, and similar words.
+
+    Candidates are the most recent articles sharing a topic or a world region
+    (60 of each); the search backend ranks them by the pairs of neighbouring
+    words of this article's headline and dek; each shared topic and region adds
+    to the score. An article with neither topics nor countries is compared with
+    the whole library by its words. Never the article itself. Ready for cards
+    (authors, topics, image prefetched); cached per article revision.
+    """
+    key = f"search:mlt:{article.pk}:{limit}:{article.latest_revision_id or 0}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = _more_like_this_ids(article, limit)
+        cache.set(key, ids, MORE_LIKE_THIS_CACHE_SECONDS)
+    return cards(ids)
+
+
+def _text_query(article: ArticlePage):
+    """Pairs of neighbouring words of the headline and dek ("Nile dam", "energy gamble"), any of them."""
+    pairs: list[str] = []
+    for text in (article.title, article.dek):
+        words = _normalised_words(text)
+        for first, second in itertools.pairwise(words):
+            if first in STOPWORDS or second in STOPWORDS or first.isdigit() or second.isdigit():
+                continue
+            pair = f"{first} {second}"
+            if pair not in pairs:
+                pairs.append(pair)
+    if not pairs:
+        keywords = _keywords(article, limit=3)
+        return PlainText(" ".join(keywords), operator="and") if keywords else None
+    phrases = [Phrase(pair) for pair in pairs[:MORE_LIKE_THIS_PAIRS]]
+    return phrases[0] if len(phrases) == 1 else Or(phrases)
+
+
+def _more_like_this_ids(article: ArticlePage, limit: int) -> list[int]:
+    topic_ids = set(article.topics.values_list("pk", flat=True))
+    region_ids = set(article.countries.values_list("region_id", flat=True))
+    topic_through = ArticlePage.topics.through
+    country_through = ArticlePage.countries.through
+    others = live_articles().exclude(pk=article.pk).order_by("-first_published_at")
+
+    # Newest first through the date index, each page checked against the relation: stops after N.
+    candidates: list[int] = []
+    if topic_ids:
+        sharing = topic_through.objects.filter(articlepage_id=OuterRef("pk"), topic_id__in=topic_ids)
+        candidates += others.filter(Exists(sharing)).values_list("pk", flat=True)[:MORE_LIKE_THIS_CANDIDATES]
+    if region_ids:
+        sharing = country_through.objects.filter(articlepage_id=OuterRef("pk"), country__region_id__in=region_ids)
+        candidates += (
+            others.filter(Exists(sharing))
+            .exclude(pk__in=candidates)
+            .values_list("pk", flat=True)[:MORE_LIKE_THIS_CANDIDATES]
+        )
+
+    scores: dict[int, float] = defaultdict(float)
+    text_query = _text_query(article)
+    if text_query is not None:
+        # The words rank the candidates; an article with no topic or place looks through the whole library.
+        pool = others.order_by().filter(pk__in=candidates) if candidates else others.order_by()
+        similar = backend().search(text_query, pool, order_by_relevance=True)
+        for rank, found in enumerate(_ids(similar[:MORE_LIKE_THIS_TEXT_HITS])):
+            scores[found] += 3.0 * (1.0 - rank / MORE_LIKE_THIS_TEXT_HITS)
+    neighbours = set(candidates) | set(scores)
+    if neighbours and topic_ids:
+        for pk in topic_through.objects.filter(articlepage_id__in=neighbours, topic_id__in=topic_ids).values_list(
+            "articlepage_id", flat=True
+        ):
+            scores[pk] += 1.0
+    if neighbours and region_ids:
+        shared_regions = (
+            country_through.objects.filter(articlepage_id__in=neighbours, country__region_id__in=region_ids)
+            .values("articlepage_id")
+            .annotate(n=Count("country__region_id", distinct=True))
+            .values_list("articlepage_id", "n")
+        )
+        for pk, count in shared_regions:
+            scores[pk] += 0.75 * count
+    # Among equals, the more recent candidate (earlier in `candidates`) first.
+    recency = {pk: index for index, pk in enumerate(candidates)}
+    scores.pop(article.pk, None)
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], recency.get(item[0], len(recency)), -item[0]))
+    ids = [pk for pk, _ in ordered[:limit]]
+    if len(ids) < limit and text_query is not None and candidates:
+        # Too few neighbours by topic and place: fill up with the library's closest words.
+        similar = backend().search(text_query, others.order_by().exclude(pk__in=ids), order_by_relevance=True)
+        ids += [pk for pk in _ids(similar[: limit - len(ids)]) if pk not in ids]
+    return ids
+
+
+__all__ = [
+    "Facet",
+    "FacetValue",
+    "SearchOutcome",
+    "Suggestion",
+    "autocomplete",
+    "cards",
+    "more_like_this",
+    "search_articles",
+    "search_facets",
+]

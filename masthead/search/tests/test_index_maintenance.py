@@ -1,0 +1,123 @@
+"""Publishing, unpublishing, editing and deleting keep the index in step; the reindex command rebuilds and resumes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from wagtail.search.backends import get_search_backend
+
+from masthead.articles.models import ArticlePage
+from masthead.articles.tests.factories import make_article, paragraphs
+from masthead.search.models import ReindexState
+from masthead.search.query import parse_query
+from masthead.search.selectors import search_articles
+
+pytestmark = pytest.mark.django_db
+
+
+def _found(text: str) -> list[str]:
+    from masthead.search.filters import SearchFilters
+
+    return [article.title for article in search_articles(query=parse_query(text), filters=SearchFilters()).articles]
+
+
+def test_publishing_an_article_makes_it_findable_at_once():
+    article = make_article(
+        title="Lighthouse keepers", body=paragraphs("The lighthouse stood alone.", "Waves."), live=False
+    )
+    assert _found("lighthouse") == []
+    article.get_latest_revision().publish()
+    assert _found("lighthouse") == ["Lighthouse keepers"]
+
+
+def test_unpublishing_an_article_removes_it_from_results():
+    article = make_article(title="Glacier retreat", body=paragraphs("The glacier shrank.", "Again."))
+    assert _found("glacier") == ["Glacier retreat"]
+    article.unpublish()
+    assert _found("glacier") == []
+
+
+def test_editing_an_article_replaces_its_words_in_the_index():
+    article = make_article(title="Copper mines", body=paragraphs("Copper output fell.", "Miners struck."))
+    article.body = paragraphs("Lithium output rose.", "Miners cheered.")
+    article.save_revision().publish()
+    assert _found("lithium") == ["Copper mines"]
+    assert _found('"copper output"') == []
+    assert _found("copper") == ["Copper mines"]
+
+
+def test_deleting_an_article_removes_its_index_entry():
+    article = make_article(title="Salt flats", body=paragraphs("Salt everywhere.", "More salt."))
+    pk = article.pk
+    article.delete()
+    backend = get_search_backend()
+    assert list(backend.search("salt", ArticlePage.objects.all())) == []
+    assert not ArticlePage.objects.filter(pk=pk).exists()
+
+
+def _wipe_index():
+    from wagtail.search.models import IndexEntry
+
+    IndexEntry.objects.all().delete()
+
+
+def test_the_reindex_command_rebuilds_the_index_with_a_progress_bar():
+    for number in range(7):
+        make_article(title=f"Walrus report {number}", body=paragraphs("Walrus sightings rose.", "More."))
+    _wipe_index()
+    assert _found("walrus") == []
+
+    err, out = io.StringIO(), io.StringIO()
+    call_command("search_reindex", "--batch-size", "3", stdout=out, stderr=err)
+
+    assert len(_found("walrus")) == 7
+    assert "articles.ArticlePage" in err.getvalue()
+    assert "[##############################] 7/7" in err.getvalue()
+    assert "Indexed" in out.getvalue()
+    state = ReindexState.objects.get(model="articles.ArticlePage")
+    assert state.finished_at is not None
+    assert state.last_pk == ArticlePage.objects.order_by("-pk").first().pk
+
+
+def test_an_interrupted_reindex_resumes_after_the_last_batch_it_committed(monkeypatch):
+    articles = [make_article(title=f"Okapi {n}", body=paragraphs("Okapi seen.", "More.")) for n in range(6)]
+    _wipe_index()
+    backend = get_search_backend()
+    calls = {"n": 0}
+    original = type(backend).add_bulk
+
+    def flaky_add_bulk(self, model, objs):
+        if model is ArticlePage:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("power cut")
+        return original(self, model, objs)
+
+    monkeypatch.setattr(type(backend), "add_bulk", flaky_add_bulk)
+    with pytest.raises(RuntimeError):
+        call_command("search_reindex", "--batch-size", "2", "--model", "articles.ArticlePage", stdout=io.StringIO())
+    state = ReindexState.objects.get(model="articles.ArticlePage")
+    assert state.last_pk == articles[3].pk
+    assert state.finished_at is None
+    assert len(_found("okapi")) == 4
+
+    monkeypatch.setattr(type(backend), "add_bulk", original)
+    written = []
+    monkeypatch.setattr(
+        type(backend),
+        "add_bulk",
+        lambda self, model, objs: written.extend(o.pk for o in objs) or original(self, model, objs),
+    )
+    call_command(
+        "search_reindex", "--batch-size", "2", "--model", "articles.ArticlePage", "--resume", stdout=io.StringIO()
+    )
+    assert written == [articles[4].pk, articles[5].pk]
+    assert len(_found("okapi")) == 6
+
+
+def test_the_reindex_command_refuses_a_silly_batch_size():
+    with pytest.raises(CommandError):
+        call_command("search_reindex", "--batch-size", "0", stdout=io.StringIO())

@@ -1,0 +1,192 @@
+"""The search page and its autocomplete endpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_safe
+
+from masthead.access.models import AccessSettings
+from masthead.access.readers import reader_for_request
+from masthead.access.rendering import article_view_for
+from masthead.articles.models import ArticlePage
+from masthead.articles.text import body_text_blocks
+
+from . import selectors
+from .filters import SORTS, SearchRequest, parse_request
+from .query import ParsedQuery, clean_text, parse_query
+from .snippets import highlight, snippet
+
+FILTER_PARAMETERS = ("topic", "region", "country", "kind", "author", "year", "from", "to")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One article in the results, with what this reader may see of it marked up."""
+
+    article: ArticlePage
+    headline: SafeString
+    dek: SafeString
+    snippet: SafeString
+    exact: bool
+
+
+def results_for_reader(
+    request: HttpRequest, articles: list[ArticlePage], query: ParsedQuery, exact_ids
+) -> list[Result]:
+    """Headline, dek and a snippet of each article, the snippet only from text the reader may read.
+
+    One reader for the whole page; one access decision per article. A gated
+    article gives its snippet from the teaser unless the decision is "full".
+    """
+    if not articles:
+        return []
+    now = timezone.now()
+    reader = reader_for_request(request, article_ids=[article.pk for article in articles], now=now)
+    default_paragraphs = AccessSettings.for_request(request).teaser_paragraphs
+    terms = query.highlight_terms
+    results = []
+    for article in articles:
+        view = article_view_for(article, reader=reader, now=now, default_paragraphs=default_paragraphs)
+        visible = list(body_text_blocks(view.blocks))
+        results.append(
+            Result(
+                article=article,
+                headline=highlight(article.title, terms),
+                dek=highlight(article.dek, terms),
+                snippet=snippet(visible, terms),
+                exact=article.pk in exact_ids,
+            )
+        )
+    return results
+
+
+def _query_string(search: SearchRequest, **changes) -> str:
+    params = {"q": search.text, **{name: search.raw.get(name, "") for name in FILTER_PARAMETERS}}
+    if search.sort != "relevance":
+        params["sort"] = search.sort
+    for error in search.errors:
+        params.pop(error.parameter, None)
+    params.update(changes)
+    return "?" + urlencode({key: value for key, value in params.items() if value not in ("", None)})
+
+
+def _facet_links(search: SearchRequest, facets):
+    """Each facet value with the link that selects it (or, when selected, removes it)."""
+    linked = []
+    for facet in facets:
+        values = []
+        for value in facet.values:
+            change = {facet.parameter: "" if value.selected else value.value, "page": ""}
+            if facet.parameter == "region":
+                change["country"] = ""
+            values.append((value, _query_string(search, **change)))
+        linked.append((facet, values))
+    return linked
+
+
+def _pages(outcome, search: SearchRequest) -> list[tuple[int | None, str]]:
+    """Page numbers to link: the first, the last, and two either side of the current one."""
+    if outcome is None or outcome.pages <= 1:
+        return []
+    numbers = sorted({1, outcome.pages, *range(max(1, outcome.page - 2), min(outcome.pages, outcome.page + 2) + 1)})
+    links: list[tuple[int | None, str]] = []
+    previous = 0
+    for number in numbers:
+        if number - previous > 1:
+            links.append((None, ""))
+        links.append((number, _query_string(search, page=number)))
+        previous = number
+    return links
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    search_request = parse_request(request.GET)
+    query = parse_query(search_request.text)
+    outcome = facets = None
+    if not query.is_empty:
+        outcome = selectors.search_articles(
+            query=query, filters=search_request.filters, sort=search_request.sort, page=search_request.page
+        )
+        facets = selectors.search_facets(query=query, filters=search_request.filters)
+    results = results_for_reader(request, outcome.articles, query, outcome.exact_ids) if outcome else []
+    active_filters = [
+        (label, value, _query_string(search_request, **{parameter: "", "page": ""}))
+        for parameter, label, value in _active_filters(search_request)
+    ]
+    context = {
+        "search": search_request,
+        "query": query,
+        "outcome": outcome,
+        "results": results,
+        "facets": _facet_links(search_request, facets or []),
+        "active_filters": active_filters,
+        "sorts": [(key, label, key == search_request.sort) for key, label in SORTS.items()],
+        "page_links": _pages(outcome, search_request),
+        "previous_url": _query_string(search_request, page=outcome.page - 1)
+        if outcome and outcome.has_previous
+        else "",
+        "next_url": _query_string(search_request, page=outcome.page + 1) if outcome and outcome.has_next else "",
+        "hidden_filters": [
+            (name, search_request.raw[name])
+            for name in ("topic", "region", "country", "kind", "author", "year")
+            if search_request.raw.get(name) and name not in {error.parameter for error in search_request.errors}
+        ],
+        "first_number": (outcome.page - 1) * outcome.per_page + 1 if outcome else 1,
+        "total_display": f"{outcome.total:,}" if outcome else "0",
+        "pages_display": f"{outcome.pages:,}" if outcome else "1",
+        "today": timezone.localdate().isoformat(),
+        "earliest": dt.date(2000, 1, 1).isoformat(),
+    }
+    status = 400 if search_request.errors else 200
+    response = TemplateResponse(request, "search/search.html", context, status=status)
+    # Snippets depend on what this reader may read: never cached by anyone else.
+    patch_vary_headers(response, ["Cookie"])
+    patch_cache_control(response, private=True, no_cache=True, max_age=0)
+    return response
+
+
+def _active_filters(search: SearchRequest):
+    filters = search.filters
+    if filters.topic:
+        yield "topic", "Topic", filters.topic.name
+    if filters.country:
+        yield "country", "Country", filters.country.name
+    if filters.region:
+        yield "region", "Region", filters.region.name
+    if filters.kind:
+        yield "kind", "Kind", dict(ArticlePage._meta.get_field("kind").choices).get(filters.kind, filters.kind)
+    if filters.author:
+        yield "author", "Author", filters.author.name
+    if filters.year:
+        yield "year", "Year", str(filters.year)
+    if filters.date_from:
+        yield "from", "From", filters.date_from.strftime("%-d %B %Y")
+    if filters.date_to:
+        yield "to", "To", filters.date_to.strftime("%-d %B %Y")
+
+
+@require_safe
+def suggest(request: HttpRequest) -> JsonResponse:
+    """Autocomplete: `{"query": ..., "suggestions": [{"kind", "label", "url"}]}`; the same for every reader."""
+    text = clean_text(request.GET.get("q", ""), limit=80)
+    suggestions = selectors.autocomplete(text) if text else []
+    response = JsonResponse(
+        {
+            "query": text,
+            "suggestions": [
+                {"kind": suggestion.kind, "label": suggestion.label, "url": suggestion.url}
+                for suggestion in suggestions
+            ],
+        }
+    )
+    patch_cache_control(response, public=True, max_age=60)
+    return response
