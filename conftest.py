@@ -5,10 +5,17 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache, as a fresh deployment would."""
+    """Each test starts with an empty cache and empty process memos, as a fresh deployment would.
+
+    The memos are keyed on versions kept in the database, which a test's
+    rollback puts back: without this a later test could meet an earlier one's copy.
+    """
     from django.core.cache import cache
 
+    from masthead.core.memo import forget_all
+
     cache.clear()
+    forget_all()
 
 
 @pytest.fixture

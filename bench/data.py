@@ -91,7 +91,92 @@ def populate_readers(params: Params, verbosity: int) -> int:
     return params.readers
 
 
-POPULATIONS = {"articles": populate_articles, "readers": populate_readers}
+def reader_state(number: int) -> dict:
+    """The state of reader `number` (0-based, in joining order): the same for every library, so scenarios can pick.
+
+    Of every 20 readers: 15 confirmed their address, 5 did not; 2 of the confirmed hold a subscription
+    (complimentary access standing in for billing); the other confirmed readers have spent 0, 1, 2 or 3
+    (all) of this month's free articles in turn. Newsletters: 3 in 5 confirmed readers consented; of
+    those, 2 in 5 take the Daily Review and 4 in 5 the Weekly Review.
+    """
+    slot = number % 20
+    verified = slot < 15
+    subscriber = slot in (0, 10)
+    used = 0 if (subscriber or not verified) else (number // 20) % 4
+    consented = verified and number % 5 < 3
+    return {
+        "verified": verified,
+        "subscriber": subscriber,
+        "used": used,
+        "daily": consented and number % 5 < 2 and (number // 5) % 5 < 2,
+        "weekly": consented and (number // 5) % 5 < 4,
+        "consented": consented,
+    }
+
+
+def populate_reader_states(params: Params, verbosity: int) -> int:
+    """Confirmed addresses, subscriptions, this month's meter and newsletter choices (see `reader_state`)."""
+    from allauth.account.models import EmailAddress
+    from django.db import transaction
+    from django.utils import timezone
+
+    from masthead.access.enums import UnlockSource
+    from masthead.access.models import ComplimentaryAccess, MeterUnlock
+    from masthead.access.services import month_of
+    from masthead.accounts.models import User
+    from masthead.articles.models import ArticlePage
+    from masthead.newsletters.enums import ConsentMethod
+    from masthead.newsletters.models import Newsletter, NewsletterChoice, NewsletterConsent
+
+    rng = random.Random(params.seed)
+    now = timezone.now()
+    month = month_of(now)
+    article_ids = list(ArticlePage.objects.values_list("pk", flat=True))
+    newsletters = {n.slug: n for n in Newsletter.objects.all()}
+    daily, weekly = newsletters.get("daily"), newsletters.get("weekly")
+    users = User.objects.filter(email__endswith="@readers.example").order_by("pk").values_list("pk", "email")
+    batch = 10_000
+    rows = 0
+    for start in range(0, params.readers, batch):
+        chunk = list(users[start : start + batch])
+        addresses, grants, unlocks, consents, choices = [], [], [], [], []
+        for offset, (pk, email) in enumerate(chunk):
+            state = reader_state(start + offset)
+            if state["verified"]:
+                addresses.append(EmailAddress(user_id=pk, email=email, verified=True, primary=True))
+            if state["subscriber"]:
+                grants.append(
+                    ComplimentaryAccess(
+                        reader_id=pk, starts_at=now - timedelta(days=400), ends_at=now + timedelta(days=3650)
+                    )
+                )
+            for article_id in rng.sample(article_ids, min(state["used"], len(article_ids))):
+                unlocks.append(
+                    MeterUnlock(
+                        reader_id=pk, article_id=article_id, source=UnlockSource.METER, month=month, created_at=now
+                    )
+                )
+            if state["consented"]:
+                consents.append(NewsletterConsent(reader_id=pk, confirmed_at=now, method=ConsentMethod.EDITOR))
+                for wanted, newsletter in ((state["daily"], daily), (state["weekly"], weekly)):
+                    if wanted and newsletter is not None:
+                        choices.append(NewsletterChoice(reader_id=pk, newsletter=newsletter, changed_at=now))
+        with transaction.atomic():
+            for model, objects in (
+                (EmailAddress, addresses),
+                (ComplimentaryAccess, grants),
+                (MeterUnlock, unlocks),
+                (NewsletterConsent, consents),
+                (NewsletterChoice, choices),
+            ):
+                model.objects.bulk_create(objects, batch_size=2000)
+                rows += len(objects)
+        if verbosity and (start // batch) % 20 == 19:
+            print(f"reader states: {start + len(chunk):,}/{params.readers:,}", file=sys.stderr, flush=True)
+    return rows
+
+
+POPULATIONS = {"articles": populate_articles, "readers": populate_readers, "reader_states": populate_reader_states}
 
 
 def _settle() -> str:
@@ -167,7 +252,7 @@ def cache_key(db: str, params: Params) -> str:
     migrations = list((ROOT / "masthead").glob("*/migrations/*.py"))
     for path in sorted([*demo, *migrations]):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    for populate in POPULATIONS.values():
+    for populate in [*POPULATIONS.values(), reader_state]:
         digest.update(inspect.getsource(populate).encode())
     digest.update(inspect.getsource(_settle).encode())
     return digest.hexdigest()[:12]

@@ -134,15 +134,31 @@ class Run:
 
     # --- Measuring -------------------------------------------------------------------------------
 
-    def measure(self, server: servers.Server, label: str, paths: list[str], cookies: list[str]) -> dict[str, dict]:
+    def measure(
+        self,
+        server: servers.Server,
+        label: str,
+        paths: list[str],
+        cookies: list[str],
+        expect: list[str] = (),
+        refuse: list[str] = (),
+    ) -> dict[str, dict]:
         """Send the pool's first requests once (checked), warm up, then one wrk run per connection count.
 
         The first pass also leaves the library as a long-running site's: image renditions made, caches filled.
+        Each of those answers must contain every `expect` text and no `refuse` text (the right reader was seen).
         """
         size = min(max(len(paths), len(cookies)), CHECKED)
         pairs = [(paths[i % len(paths)], cookies[i % len(cookies)] if cookies else None) for i in range(size)]
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(lambda pair: _fetch(server, *pair), pairs))
+            bodies = list(pool.map(lambda pair: _fetch(server, *pair), pairs))
+        for (path, _), body in zip(pairs, bodies, strict=True):
+            text = body.decode(errors="replace")
+            missing = [wanted for wanted in expect if wanted not in text]
+            found = [unwanted for unwanted in refuse if unwanted in text]
+            if missing or found:
+                what = f"lacks {missing[0]!r}" if missing else f"contains {found[0]!r}"
+                raise Failure(f"GET {path} {what}: the page is not the one this scenario's reader should get")
         stem = self.workdir / label.replace(" ", "-")
         paths_file = stem.with_suffix(".paths")
         paths_file.write_text("\n".join(paths) + "\n")
@@ -198,7 +214,14 @@ class Run:
                 for name in a.scenario_names:
                     try:
                         pool = pools[name]
-                        self.scenarios[name][db] = self.measure(server, f"{name} {db}", pool["paths"], pool["cookies"])
+                        self.scenarios[name][db] = self.measure(
+                            server,
+                            f"{name} {db}",
+                            pool["paths"],
+                            pool["cookies"],
+                            pool.get("expect", []),
+                            pool.get("refuse", []),
+                        )
                     except (Failure, wrk.WrkError) as error:
                         self.fail(f"{name} on {db}: {error}")
         except (Failure, servers.ServerError) as error:

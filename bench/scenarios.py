@@ -6,14 +6,10 @@ optionally distinct Cookie headers (sent in turn, one per request, beside the
 paths). The harness never imports Django; it runs `python -m bench.scenarios`
 with the library's environment and reads the pools as JSON.
 
-Hooks for the scenarios to come:
-
-- `article_verified`, `article_subscriber` (the access issue): the article
-  pool of `article_anonymous` with `cookies=signed_in_cookies(readers)`, the
-  readers chosen from the population in `bench/data.py` that holds the right
-  state (verified, subscribed).
-- `search` (the search issue): `paths=[f"/search/?q={quote(term)}" ...]` over
-  terms drawn from the library's own vocabulary.
+The personalised scenarios pair the article pool with a pool of session
+cookies of distinct readers in the right state (`bench.data.reader_state`):
+wrk sends request i with path i and cookie i, so every request is a
+different reader on a different article.
 """
 
 from __future__ import annotations
@@ -29,6 +25,9 @@ from dataclasses import asdict, dataclass, field
 class Pool:
     paths: list[str]
     cookies: list[str] = field(default_factory=list)  # whole Cookie header values
+    # Checked on the first responses: each must contain every `expect` text and none of `refuse`.
+    expect: list[str] = field(default_factory=list)
+    refuse: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def article_anonymous(size: int) -> Pool:
 
     picked = _sample(list(ArticlePage.objects.live().values_list("pk", flat=True)), size)
     pages = ArticlePage.objects.live().in_bulk(picked)
-    return Pool(paths=[pages[pk].get_url_parts()[2] for pk in picked])
+    return Pool(paths=[pages[pk].get_url_parts()[2] for pk in picked], expect=["Sign in"], refuse=["Sign out"])
 
 
 @scenario("topic_hub", "The first page of every topic hub, anonymous.")
@@ -77,12 +76,56 @@ def topic_hub(size: int) -> Pool:
     return Pool(paths=[reverse("articles:topic", kwargs={"slug": slug}) for slug in slugs[:size]])
 
 
+def _readers_in_state(size: int, wanted: Callable[[dict], bool]) -> list:
+    """`size` reader accounts of the benchmark population whose state (bench.data.reader_state) is wanted."""
+    from bench.data import reader_state
+    from masthead.accounts.models import User
+
+    emails = []
+    number = 0
+    total = User.objects.filter(email__endswith="@readers.example").count()
+    while len(emails) < size and number < total:
+        if wanted(reader_state(number)):
+            emails.append(f"reader{number:07d}@readers.example")
+        number += 1
+    users = User.objects.in_bulk(emails, field_name="email")
+    return [users[email] for email in emails if email in users]
+
+
+def _personalised(size: int, wanted: Callable[[dict], bool], **checks: list[str]) -> Pool:
+    paths = article_anonymous(size).paths
+    readers = _readers_in_state(len(paths), wanted)
+    if not readers:
+        return Pool(paths=[])
+    return Pool(paths=paths, cookies=signed_in_cookies(readers), **checks)
+
+
+@scenario(
+    "article_verified",
+    "Distinct article pages, each for a different confirmed reader with free articles left this month.",
+)
+def article_verified(size: int) -> Pool:
+    return _personalised(
+        size,
+        lambda state: state["verified"] and not state["subscriber"] and state["used"] < 3,
+        expect=["Sign out"],
+        refuse=['data-reason="meter_exhausted"', 'data-reason="anonymous"'],
+    )
+
+
+@scenario("article_subscriber", "Distinct article pages, each for a different subscriber.")
+def article_subscriber(size: int) -> Pool:
+    return _personalised(size, lambda state: state["subscriber"], expect=["Sign out"], refuse=['class="paywall"'])
+
+
 def signed_in_cookies(users: Iterable) -> list[str]:
-    """A session cookie per user, as if each had signed in (for the signed-in scenarios to come)."""
+    """A session cookie per user, as if each had signed in, stored by the configured session engine."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
     cookies = []
     for user in users:
         session = SessionStore()

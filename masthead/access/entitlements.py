@@ -44,10 +44,21 @@ def sources() -> list[Source]:
     return [import_string(path) for path in getattr(settings, "ACCESS_ENTITLEMENT_SOURCES", DEFAULT_SOURCES)]
 
 
+def per_request(source: Source) -> bool:
+    """A source that answers from the request (the network address) rather than the account.
+
+    A signed-in reader's account-bound entitlements are cached under their
+    access version (masthead.access.readers); per-request sources run on every
+    request. Mark a source with `source.per_request = True`.
+    """
+    return bool(getattr(source, "per_request", False))
+
+
 def complimentary_access(user, facts: RequestFacts) -> Iterable[Entitlement]:
     if not user.is_authenticated:
         return []
-    grants = ComplimentaryAccess.objects.filter(reader=user, starts_at__lte=facts.now, ends_at__gt=facts.now)
+    # Grants that start later are included: the decision checks each entitlement's dates at its own time.
+    grants = ComplimentaryAccess.objects.filter(reader=user, ends_at__gt=facts.now)
     return [
         Entitlement(kind=EntitlementKind.COMPLIMENTARY, starts_at=grant.starts_at, ends_at=grant.ends_at)
         for grant in grants
@@ -102,6 +113,9 @@ def institution_by_ip(user, facts: RequestFacts) -> Iterable[Entitlement]:
         for record in active_institutions()
         if record.active_on(today) and any(facts.ip in network for network in record.networks)
     ]
+
+
+institution_by_ip.per_request = True  # type: ignore[attr-defined]
 
 
 def institution_by_email(user, facts: RequestFacts) -> Iterable[Entitlement]:

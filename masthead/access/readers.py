@@ -10,19 +10,24 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
 
 from masthead.accounts.selectors import user_email_verified
+from masthead.core import content_version
+from masthead.core.memo import Memo
 
 from . import entitlements
 from .client_ip import client_ip
-from .decisions import MeterState, Reader
+from .decisions import Entitlement, MeterState, Reader
 from .enums import UnlockSource
 from .models import AccessSettings, GiftLink, MeterUnlock
 from .services import SESSION_GIFTS_KEY, SESSION_UNLOCKS_KEY, month_of
+from .settings_cache import access_settings_for_site
 
 logger = logging.getLogger(__name__)
 
@@ -60,20 +65,79 @@ def meter_state(*, user, article_ids: Iterable[int], quota: int, now: dt.datetim
     return MeterState(quota=quota, used=used, unlocked=unlocked)
 
 
+@dataclass(frozen=True)
+class _AccountFacts:
+    """What a signed-in reader's account says, whatever the request: cached per access version."""
+
+    staff: bool
+    verified: bool
+    entitlements: tuple[Entitlement, ...]
+    used: int  # free articles spent this month
+    unlocked: frozenset[int]  # every article the reader has unlocked
+
+
+# (user id, access version, staff flags, content version, day) -> _AccountFacts. Bounded; a reader's row
+# changing raises their access version, so an entry is never read after what it says has changed.
+_accounts = Memo(getattr(settings, "ACCESS_READER_MEMO_SIZE", 10_000))
+
+
+def forget_readers() -> None:
+    _accounts.clear()
+
+
+def _account_facts(user, *, now: dt.datetime) -> _AccountFacts:
+    month = month_of(now)
+    version = content_version.current()
+    # The flags are read from the user's row on every request; the day bounds institutions' dates.
+    flags = (user.is_active, user.is_staff, user.is_superuser)
+    day = timezone.localtime(now).date()
+    key = (user.pk, user.access_version, flags, version, day) if version >= 0 else None
+    found = _accounts.get(key) if key else None
+    if found is not None:
+        return found
+    staff = _is_staff(user)
+    verified = user_email_verified(user=user)
+    facts = entitlements.RequestFacts(now=now, ip=None, email_verified=verified)
+    found_entitlements = (
+        ()
+        if staff
+        else tuple(
+            e for source in entitlements.sources() if not entitlements.per_request(source) for e in source(user, facts)
+        )
+    )
+    rows = list(MeterUnlock.objects.filter(reader=user).values_list("article_id", "month", "source"))
+    used = sum(1 for _, row_month, source in rows if row_month == month and source == UnlockSource.METER)
+    found = _AccountFacts(
+        staff=staff,
+        verified=verified,
+        entitlements=found_entitlements,
+        used=used,
+        unlocked=frozenset(article_id for article_id, _, _ in rows),
+    )
+    if key:
+        _accounts.set(key, found)
+    return found
+
+
 def _signed_in_reader(
     user, *, ip, quota: int, article_ids: Iterable[int], now: dt.datetime, session_unlocks=frozenset(), gifts=()
 ) -> Reader:
-    staff = _is_staff(user)
-    verified = user_email_verified(user=user)
-    facts = entitlements.RequestFacts(now=now, ip=ip, email_verified=verified)
-    found = () if staff else tuple(e for source in entitlements.sources() for e in source(user, facts))
+    account = _account_facts(user, now=now)
+    staff = account.staff and user.is_active
+    found = account.entitlements
+    if not staff and ip is not None:
+        facts = entitlements.RequestFacts(now=now, ip=ip, email_verified=account.verified)
+        found += tuple(
+            e for source in entitlements.sources() if entitlements.per_request(source) for e in source(user, facts)
+        )
     meter = None
-    if verified and not staff and not any(e.active_at(now) for e in found):
-        meter = meter_state(user=user, article_ids=article_ids, quota=quota, now=now)
+    if account.verified and not staff and not any(e.active_at(now) for e in found):
+        wanted = set(article_ids)
+        meter = MeterState(quota=quota, used=account.used, unlocked=frozenset(account.unlocked & wanted))
     return Reader(
         is_authenticated=True,
         is_staff=staff,
-        is_verified=verified,
+        is_verified=account.verified,
         entitlements=found,
         meter=meter,
         session_unlocks=session_unlocks,
@@ -81,8 +145,18 @@ def _signed_in_reader(
     )
 
 
+def monthly_quota(request: HttpRequest, site_id: int | None = None) -> int:
+    if site_id is None:
+        return AccessSettings.for_request(request).monthly_free_articles
+    return access_settings_for_site(site_id).monthly_free_articles
+
+
 def reader_for_request(
-    request: HttpRequest, *, article_ids: Iterable[int] = (), now: dt.datetime | None = None
+    request: HttpRequest,
+    *,
+    article_ids: Iterable[int] = (),
+    now: dt.datetime | None = None,
+    site_id: int | None = None,
 ) -> Reader:
     """The reader behind this request, with the meter state of the given articles."""
     now = now or timezone.now()
@@ -97,7 +171,7 @@ def reader_for_request(
         return _signed_in_reader(
             user,
             ip=client_ip(request),
-            quota=AccessSettings.for_request(request).monthly_free_articles,
+            quota=monthly_quota(request, site_id),
             article_ids=article_ids,
             now=now,
             session_unlocks=session_unlocks,

@@ -51,6 +51,22 @@ def article_view_for(article, *, reader: Reader, now: dt.datetime, default_parag
     return ArticleView(decision=decision, blocks=blocks, withheld=len(article.body) - len(blocks))
 
 
+def decision_for_request(
+    request: HttpRequest, article: ArticleFacts, *, site_id: int | None = None, now: dt.datetime | None = None
+) -> Decision:
+    """The decision for the reader behind this request on one article (without loading the article's page)."""
+    now = now or timezone.now()
+    reader = reader_for_request(request, article_ids=[article.id], now=now, site_id=site_id)
+    return decide_access(reader=reader, article=article, now=now)
+
+
+def article_view_from_decision(request: HttpRequest, article, decision: Decision) -> ArticleView:
+    """What a decision already taken lets the reader see of this article's body."""
+    default = AccessSettings.for_request(request).teaser_paragraphs
+    blocks = visible_blocks(article, decision, default_paragraphs=default)
+    return ArticleView(decision=decision, blocks=blocks, withheld=len(article.body) - len(blocks))
+
+
 def article_view(request: HttpRequest, article, *, now: dt.datetime | None = None) -> ArticleView:
     """What the reader behind this request may see of this article."""
     now = now or timezone.now()
@@ -59,7 +75,7 @@ def article_view(request: HttpRequest, article, *, now: dt.datetime | None = Non
     return article_view_for(article, reader=reader, now=now, default_paragraphs=default)
 
 
-def apply_cache_policy(response: HttpResponse, view: ArticleView, *, signed_in: bool) -> None:
+def apply_cache_policy(response: HttpResponse, decision: Decision, *, signed_in: bool) -> None:
     """Never let a shared cache keep a page that depends on who asked.
 
     Full text of a gated article is for one reader only. Teasers are private
@@ -68,7 +84,7 @@ def apply_cache_policy(response: HttpResponse, view: ArticleView, *, signed_in: 
     cached by others (a signed-in reader's page carries their account links).
     """
     patch_vary_headers(response, ["Cookie"])
-    if view.decision.reason == Reason.FREE_ARTICLE and not signed_in:
+    if decision.reason == Reason.FREE_ARTICLE and not signed_in:
         patch_cache_control(response, public=True, max_age=60)
     else:
         patch_cache_control(response, private=True, no_cache=True, max_age=0)

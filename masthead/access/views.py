@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 from masthead.articles.models import ArticlePage
 
 from . import funnel, services
-from .decisions import may_give_gifts
+from .decisions import Decision, may_give_gifts
 from .enums import FunnelEvent, Offer, Reason
 from .models import AccessSettings, GiftLink
-from .rendering import ArticleView, article_view
+from .rendering import article_view
 from .tokens import gift_id_from_token, gift_token
 
 
@@ -69,20 +69,19 @@ def open_gift_from_request(request: HttpRequest, article: ArticlePage) -> HttpRe
     return HttpResponseRedirect(article.url)
 
 
-def record_article_view(request: HttpRequest, article: ArticlePage, view: ArticleView) -> None:
-    decision = view.decision
+def record_article_view(request: HttpRequest, article_id: int, decision: Decision) -> None:
     if decision.reason == Reason.STAFF:
         return
     if decision.full:
-        funnel.record(FunnelEvent.FULL_READ, article_id=article.pk, institution_id=decision.institution_id)
+        funnel.record(FunnelEvent.FULL_READ, article_id=article_id, institution_id=decision.institution_id)
         return
-    funnel.record(FunnelEvent.TEASER_SHOWN, article_id=article.pk)
+    funnel.record(FunnelEvent.TEASER_SHOWN, article_id=article_id)
     if decision.offer == Offer.REGISTER:
-        funnel.record(FunnelEvent.GATE_SHOWN, article_id=article.pk)
+        funnel.record(FunnelEvent.GATE_SHOWN, article_id=article_id)
     elif decision.offer == Offer.SUBSCRIBE:
-        funnel.record(FunnelEvent.SUBSCRIBE_SHOWN, article_id=article.pk)
+        funnel.record(FunnelEvent.SUBSCRIBE_SHOWN, article_id=article_id)
     if decision.reason == Reason.METER_EXHAUSTED:
-        funnel.record(FunnelEvent.METER_EXHAUSTED, article_id=article.pk)
+        funnel.record(FunnelEvent.METER_EXHAUSTED, article_id=article_id)
 
 
 @require_POST

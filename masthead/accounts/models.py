@@ -40,6 +40,9 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", max_length=254, unique=True)
+    # Raised whenever what this reader may read changes (an unlock, a grant, a confirmed address):
+    # cached readers (masthead.access.readers) are keyed on it. Only `bump_access_version` writes it.
+    access_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -52,6 +55,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs):
+        # A copy of this row loaded before a bump must not write the old version back.
+        if (
+            not self._state.adding
+            and self.pk is not None
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "access_version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class CodeClaim(models.Model):

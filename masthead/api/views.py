@@ -166,7 +166,7 @@ def article_detail(request: HttpRequest, article_id: str) -> JsonResponse:
         return error(404, "No published article with this id.")
     view = article_view(request, article)
     response = JsonResponse(presenters.article_detail(request, article, view))
-    apply_cache_policy(response, view, signed_in=request.user.is_authenticated)
+    apply_cache_policy(response, view.decision, signed_in=request.user.is_authenticated)
     return response
 
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -190,6 +189,11 @@ class ArticleIndexPage(Page):
         context["articles"] = selectors.paginate(selectors.article_list(), request)
         return context
 
+    def serve(self, request: HttpRequest, *args, **kwargs):
+        from .serving import kept_page
+
+        return kept_page(request, lambda: super(ArticleIndexPage, self).serve(request, *args, **kwargs))
+
 
 class ArticleAuthor(Orderable):
     page = ParentalKey("articles.ArticlePage", on_delete=models.CASCADE, related_name="article_authors")
@@ -302,19 +306,21 @@ class ArticlePage(Page):
 
     def serve(self, request: HttpRequest, *args, **kwargs):
         from masthead.access import views as access_views
-        from masthead.access.rendering import apply_cache_policy, article_view
+        from masthead.core import content_version
+
+        from . import serving
 
         gift_response = access_views.open_gift_from_request(request, self)
         if gift_response is not None:
             return gift_response
         request.is_preview = False  # type: ignore[attr-defined]  # Wagtail sets this flag in Page.serve too
-        view = article_view(request, self)
-        response = TemplateResponse(
-            request, self.get_template(request, *args, **kwargs), self.get_context(request, access_view=view)
+        # Wagtail routed this URL here and checked view restrictions: the next request may skip both.
+        serving.remember_route(request, self, content_version.current())
+        site = self.get_site()
+        route = serving.ArticleRoute(
+            pk=self.pk, site_id=site.pk if site else 0, free_for_everyone=self.free_for_everyone
         )
-        apply_cache_policy(response, view, signed_in=request.user.is_authenticated)
-        access_views.record_article_view(request, self, view)
-        return response
+        return serving.serve_article(request, route, page=self)
 
     @cached_property
     def word_count(self) -> int:

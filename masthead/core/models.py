@@ -51,3 +51,15 @@ class PublicationSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "publication settings"
+
+
+class ContentVersion(models.Model):
+    """One row whose number changes whenever anything a page shows may have changed (see `content_version`)."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "content version"
+
+    def __str__(self) -> str:
+        return f"content version {self.value}"

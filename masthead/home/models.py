@@ -33,6 +33,12 @@ class HomePage(Page):
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
 
+    def serve(self, request: HttpRequest, *args, **kwargs):
+        from masthead.articles.serving import kept_page
+
+        # The same front page for every reader: rendered once per content version (masthead.articles.serving).
+        return kept_page(request, lambda: super(HomePage, self).serve(request, *args, **kwargs))
+
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         from .selectors import front_page
 

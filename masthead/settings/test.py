@@ -19,3 +19,5 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ACCESS_FUNNEL_FLUSH_SECONDS = 0
+# One process: the cache need not be shared, and each test empties it (conftest.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -51,7 +51,7 @@ def test_readers_who_may_not_read_get_the_teaser_and_no_gated_text_anywhere_in_t
     response = client.get(article.url)
     html = response.content.decode()
 
-    assert response.context["access"].decision.reason == reason
+    assert response.access_decision.reason == reason
     assert TEASER_TEXT in html
     assert secret not in html
     assert "Paragraph four develops it." not in html
@@ -158,7 +158,7 @@ def test_when_the_entitlement_lookup_fails_the_reader_gets_the_teaser(settings):
     response = _client_for(factories.subscriber()).get(article.url)
 
     assert response.status_code == 200
-    assert response.context["access"].decision.reason == Reason.LOOKUP_FAILED
+    assert response.access_decision.reason == Reason.LOOKUP_FAILED
     assert secret not in response.content.decode()
 
 

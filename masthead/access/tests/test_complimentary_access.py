@@ -36,7 +36,7 @@ def test_an_editor_grants_complimentary_access_by_email_and_the_reader_reads_eve
     client = Client()
     client.force_login(user)
     article = factories.gated_article(factories.marker())
-    assert client.get(article.url).context["access"].decision.reason == Reason.COMPLIMENTARY
+    assert client.get(article.url).access_decision.reason == Reason.COMPLIMENTARY
 
 
 def test_granting_access_to_an_unknown_address_says_so(admin_client):

@@ -45,7 +45,7 @@ def test_a_subscriber_shares_an_article_and_the_recipient_reads_it_in_full_witho
     assert landing.status_code == 302 and landing["Location"] == article.url  # the token leaves the address bar
     page = recipient.get(article.url)
 
-    assert page.context["access"].decision.reason == Reason.GIFT_LINK
+    assert page.access_decision.reason == Reason.GIFT_LINK
     assert secret in page.content.decode()
 
 
@@ -77,12 +77,12 @@ def test_a_gift_link_works_for_fourteen_days_only():
     with time_machine.travel(now + dt.timedelta(days=14, minutes=1)):
         late = Client()
         late.get(url)
-        assert late.get(article.url).context["access"].decision.reason == Reason.ANONYMOUS
+        assert late.get(article.url).access_decision.reason == Reason.ANONYMOUS
 
     early = Client()
     early.get(url)
     with time_machine.travel(now + dt.timedelta(days=14, minutes=1)):
-        assert early.get(article.url).context["access"].decision.reason == Reason.ANONYMOUS
+        assert early.get(article.url).access_decision.reason == Reason.ANONYMOUS
 
 
 def test_a_revoked_gift_link_stops_working():
@@ -98,7 +98,7 @@ def test_a_revoked_gift_link_stops_working():
     recipient = Client()
     recipient.get(url)
     page = recipient.get(article.url)
-    assert page.context["access"].decision.reason == Reason.ANONYMOUS
+    assert page.access_decision.reason == Reason.ANONYMOUS
     assert "expired or was withdrawn" in page.content.decode()
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _reason(client: Client, article, **extra) -> Reason:
-    return client.get(article.url, **extra).context["access"].decision.reason
+    return client.get(article.url, **extra).access_decision.reason
 
 
 def test_anyone_on_an_institutions_ipv4_range_reads_everything():
@@ -27,7 +27,7 @@ def test_anyone_on_an_institutions_ipv4_range_reads_everything():
     inside = Client(REMOTE_ADDR="203.0.113.77").get(article.url)
     outside = Client(REMOTE_ADDR="198.51.100.7").get(article.url)
 
-    assert inside.context["access"].decision.reason == Reason.INSTITUTION
+    assert inside.access_decision.reason == Reason.INSTITUTION
     assert secret in inside.content.decode()
     assert secret not in outside.content.decode()
 

@@ -40,7 +40,7 @@ def test_a_verified_reader_unlocks_an_article_of_their_choice_and_reads_it():
 
     assert response.status_code == 302 and response["Location"] == article.url
     page = client.get(article.url)
-    assert page.context["access"].decision.reason == Reason.METER_UNLOCKED
+    assert page.access_decision.reason == Reason.METER_UNLOCKED
     assert secret in page.content.decode()
     assert MeterUnlock.objects.filter(reader=user, source=UnlockSource.METER).count() == 1
 
@@ -55,7 +55,7 @@ def test_a_registered_readers_fourth_article_in_a_month_shows_the_teaser():
     _unlock(client, articles[3])
 
     fourth = client.get(articles[3].url)
-    assert fourth.context["access"].decision.reason == Reason.METER_EXHAUSTED
+    assert fourth.access_decision.reason == Reason.METER_EXHAUSTED
     assert MeterUnlock.objects.filter(reader=user).count() == 3
 
 
@@ -70,7 +70,7 @@ def test_rereading_an_unlocked_article_uses_nothing_more():
         client.get(article.url)
 
     assert MeterUnlock.objects.filter(reader=user).count() == 1
-    assert client.get(article.url).context["access"].decision.meter_remaining == 2
+    assert client.get(article.url).access_decision.meter_remaining == 2
 
 
 def test_the_meter_starts_again_on_the_first_of_the_month_in_the_publications_time_zone():
@@ -98,7 +98,7 @@ def test_articles_unlocked_last_month_stay_readable_this_month():
     with time_machine.travel(dt.datetime(2026, 11, 2, 12, tzinfo=LONDON)):
         page = _reader_client(user).get(article.url)
     assert secret in page.content.decode()
-    assert page.context["access"].decision.meter_remaining == 3
+    assert page.access_decision.meter_remaining == 3
 
 
 def test_the_meter_follows_the_reader_to_another_device():
@@ -108,7 +108,7 @@ def test_the_meter_follows_the_reader_to_another_device():
 
     other_device = _reader_client(user)
 
-    assert other_device.get(article.url).context["access"].decision.reason == Reason.METER_UNLOCKED
+    assert other_device.get(article.url).access_decision.reason == Reason.METER_UNLOCKED
 
 
 def test_the_registration_article_is_unlocked_at_once_and_uses_no_free_article(rf):
@@ -123,7 +123,7 @@ def test_the_registration_article_is_unlocked_at_once_and_uses_no_free_article(r
 
     page = client.get(article.url)
 
-    assert page.context["access"].decision.reason == Reason.REGISTRATION_ARTICLE
+    assert page.access_decision.reason == Reason.REGISTRATION_ARTICLE
     assert secret in page.content.decode()
     assert MeterUnlock.objects.get(reader=user).source == UnlockSource.REGISTRATION
     # Another device sees it only once the address is confirmed...
@@ -132,7 +132,7 @@ def test_the_registration_article_is_unlocked_at_once_and_uses_no_free_article(r
     confirmed = _reader_client(user).get(article.url)
     assert secret in confirmed.content.decode()
     # ...and it never counted against the meter.
-    assert confirmed.context["access"].decision.meter_remaining == 3
+    assert confirmed.access_decision.meter_remaining == 3
 
 
 def test_the_monthly_quota_is_an_editor_setting():
@@ -150,7 +150,7 @@ def test_the_monthly_quota_is_an_editor_setting():
     _unlock(client, first)
     _unlock(client, second)
 
-    assert client.get(second.url).context["access"].decision.reason == Reason.METER_EXHAUSTED
+    assert client.get(second.url).access_decision.reason == Reason.METER_EXHAUSTED
 
 
 def test_unlocking_needs_a_post_with_a_csrf_token():

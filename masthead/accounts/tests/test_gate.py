@@ -42,7 +42,7 @@ def test_a_new_reader_gives_an_email_and_reads_the_whole_article_at_once(smtp_se
     assert response.status_code == 303
     assert response["Location"] == article.url
     page = client.get(article.url)
-    assert page.context["access"].decision.reason == Reason.REGISTRATION_ARTICLE
+    assert page.access_decision.reason == Reason.REGISTRATION_ARTICLE
     assert secret in page.content.decode()
     assert "new.reader@example.org" in page.content.decode()  # the code box says where the code went
     user = User.objects.get(email="new.reader@example.org")
@@ -66,12 +66,12 @@ def test_entering_the_emailed_code_confirms_the_address_signs_in_and_starts_the_
     assert EmailAddress.objects.get(user=user).verified
     page = client.get(article.url)
     assert page.wsgi_request.user == user
-    assert page.context["access"].full
+    assert page.access_decision.full
     other_device = Client()
     other_device.force_login(user)
-    assert other_device.get(article.url).context["access"].decision.reason == Reason.METER_UNLOCKED
+    assert other_device.get(article.url).access_decision.reason == Reason.METER_UNLOCKED
     other = factories.gated_article(factories.marker())
-    assert client.get(other.url).context["access"].decision.meter_remaining == 3
+    assert client.get(other.url).access_decision.meter_remaining == 3
 
 
 def test_the_gate_answers_the_same_whether_or_not_the_address_has_an_account(smtp_server):

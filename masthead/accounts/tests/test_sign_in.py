@@ -45,7 +45,7 @@ def test_a_reader_signs_in_on_another_device_with_a_code_and_sees_their_meter(sm
 
     assert _signed_in(device) == user
     article = factories.gated_article(factories.marker())
-    assert device.get(article.url).context["access"].decision.meter_remaining == 1
+    assert device.get(article.url).access_decision.meter_remaining == 1
 
 
 @pytest.mark.django_db

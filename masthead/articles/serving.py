@@ -1,0 +1,259 @@
+"""Serving article pages fast without ever caching one reader's page for another.
+
+An article page is the same for every reader whose access decision is the
+same: the same decision (full or teaser, reason, offer, free articles left),
+signed in or not. So Masthead renders a page once per article and decision —
+a *rendering* — with every secret of the request left out (the CSRF token is
+a placeholder), keeps it, and serves it to each reader whose own decision,
+taken on every request by `masthead.access`, matches. Per request, only the
+reader is looked up, the decision taken and the CSRF token filled in.
+
+Pages that show something of one reader's own — a message after an action, the
+"enter your code" box, the address an unconfirmed reader gave — are rendered
+for that request alone and never kept. So are requests with a query string
+(gift links, anything a link may add) and previews.
+
+Routes (the URL of a live, unrestricted article -> its id) are kept the same
+way, so a kept article is served without Wagtail's routing queries. Both are
+keyed on the content version (`masthead.core.content_version`): any publish,
+unpublish, move, edit of a byline, tag, image or setting, or change of a view
+restriction makes every worker render afresh.
+
+Two tiers: a bounded memo in each process, then the shared cache
+(`SERVING_CACHE_SECONDS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from wagtail import hooks
+
+from masthead.core import content_version
+from masthead.core.memo import Memo
+
+# Stands in for the CSRF token in a kept rendering; letters only, so escaping leaves it alone.
+CSRF_PLACEHOLDER = "mastheadcsrftokenplaceholderxq"
+# Wagtail's own hooks that run before a page is served; any other hook turns the fast route off.
+# The fast route serves only GET and HEAD (which every page allows) of unrestricted pages.
+_KNOWN_SERVE_HOOKS = {"wagtail.wagtail_hooks.check_request_method", "wagtail.wagtail_hooks.check_view_restrictions"}
+
+
+_routes = Memo(getattr(settings, "SERVING_ROUTE_MEMO_SIZE", 20_000))
+_renderings = Memo(getattr(settings, "SERVING_RENDERING_MEMO_SIZE", 256))
+
+
+def forget() -> None:
+    """Drop this process's memos (tests)."""
+    _routes.clear()
+    _renderings.clear()
+
+
+@dataclass(frozen=True)
+class ArticleRoute:
+    """What serving an article needs before its page is loaded."""
+
+    pk: int
+    site_id: int
+    free_for_everyone: bool
+
+
+def _hook_name(fn) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def fast_route_enabled() -> bool:
+    """False when an app hooks into page serving (the fast route would skip its hook)."""
+    registered = hooks.get_hooks("before_serve_page") + hooks.get_hooks("on_serve_page")
+    return getattr(settings, "SERVING_FAST_ROUTE", True) and {_hook_name(fn) for fn in registered} <= set(
+        _KNOWN_SERVE_HOOKS
+    )
+
+
+def _route_key(request: HttpRequest, version: int) -> tuple:
+    return ("route", version, request.get_host(), request.path)
+
+
+def _cacheable_request(request: HttpRequest) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.META.get("QUERY_STRING")
+        and not getattr(request, "is_preview", False)
+    )
+
+
+def route_for(request: HttpRequest) -> ArticleRoute | None:
+    """The kept route of this URL, if an article was served here at this content version."""
+    if not _cacheable_request(request):
+        return None
+    version = content_version.current()
+    if version < 0:
+        return None
+    return _routes.get(_route_key(request, version))
+
+
+def remember_route(request: HttpRequest, page, version: int) -> None:
+    """After Wagtail routed this URL to a live article: keep the route, unless the page is restricted."""
+    if version < 0 or not _cacheable_request(request) or not page.live:
+        return
+    if page.get_view_restrictions().exists():
+        return
+    site = page.get_site()
+    if site is None:
+        return
+    _routes.set(
+        _route_key(request, version),
+        ArticleRoute(pk=page.pk, site_id=site.pk, free_for_everyone=page.free_for_everyone),
+    )
+
+
+def _personal_request(request: HttpRequest) -> bool:
+    """Something on this page is for this request's reader alone: render it afresh and keep nothing."""
+    from masthead.accounts.services import SESSION_GATE_EMAIL_KEY
+
+    if "messages" in request.COOKIES:
+        return True
+    session = getattr(request, "session", None)
+    if session is None:
+        return True
+    return bool(session.get("_messages") or session.get(SESSION_GATE_EMAIL_KEY))
+
+
+def _rendering_key(*, version: int, request: HttpRequest, article_pk: int, decision, signed_in: bool) -> str:
+    # Everything a rendering depends on besides the article and the content version.
+    signature = repr((astuple(decision), signed_in, timezone.localdate().year, request.get_host(), request.path))
+    digest = hashlib.sha256(signature.encode()).hexdigest()[:40]
+    return f"masthead.rendering.v1:{version}:{article_pk}:{digest}"
+
+
+def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> HttpResponse:
+    """The article page for the reader behind this request."""
+    from masthead.access import views as access_views
+    from masthead.access.decisions import ArticleFacts
+    from masthead.access.rendering import apply_cache_policy, article_view_from_decision, decision_for_request
+
+    from .models import ArticlePage
+
+    version = content_version.current()
+    now = timezone.now()
+    facts = ArticleFacts(id=route.pk, free_for_everyone=route.free_for_everyone)
+    decision = decision_for_request(request, facts, site_id=route.site_id, now=now)
+    signed_in = request.user.is_authenticated
+    keep = version >= 0 and _cacheable_request(request) and not _personal_request(request)
+    keep = keep and decision.offer != "verify"  # that offer names the reader's address
+
+    key = _rendering_key(version=version, request=request, article_pk=route.pk, decision=decision, signed_in=signed_in)
+    html = _renderings.get(key) if keep else None
+    if html is None and keep:
+        html = cache.get(key)
+        if html is not None:
+            _renderings.set(key, html)
+
+    if html is None:
+        if page is None:
+            page = ArticlePage.objects.live().filter(pk=route.pk).first()
+            if page is None:  # unpublished since the route was kept and the version not yet read again
+                from django.http import Http404
+
+                raise Http404("No such article.")
+        view = article_view_from_decision(request, page, decision)
+        context = page.get_context(request, access_view=view)
+        if keep:
+            context["csrf_token"] = CSRF_PLACEHOLDER
+        response = TemplateResponse(request, page.get_template(request), context)
+        response.render()
+        if not keep:
+            response.access_decision = decision  # type: ignore[attr-defined]
+            apply_cache_policy(response, decision, signed_in=signed_in)
+            access_views.record_article_view(request, route.pk, decision)
+            return response
+        html = response.content.decode()
+        _renderings.set(key, html)
+        cache.set(key, html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
+
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response.access_decision = decision  # type: ignore[attr-defined]  # what was decided, for logs and tests
+    apply_cache_policy(response, decision, signed_in=signed_in)
+    access_views.record_article_view(request, route.pk, decision)
+    return response
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Wagtail's page view, with kept article routes answered first."""
+    from wagtail.views import serve as wagtail_serve
+
+    if fast_route_enabled():
+        route = route_for(request)
+        if route is not None:
+            return serve_article(request, route)
+    return wagtail_serve(request, path)
+
+
+# --- Pages the same for every reader: the front page, hubs, indexes -----------------------------
+
+_pages = Memo(getattr(settings, "SERVING_PAGE_MEMO_SIZE", 512))
+_KEPT_QUERY = re.compile(r"^(page=[0-9]{1,6})?$")
+
+
+def _page_key(request: HttpRequest) -> str | None:
+    if request.method not in ("GET", "HEAD") or getattr(request, "is_preview", False):
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if not _KEPT_QUERY.match(query) or _personal_request(request):
+        return None
+    version = content_version.current()
+    if version < 0:
+        return None
+    signed_in = request.user.is_authenticated
+    signature = repr((request.get_host(), request.path, query, signed_in, timezone.localdate().year))
+    return f"masthead.page.v1:{version}:{hashlib.sha256(signature.encode()).hexdigest()[:40]}"
+
+
+def kept_page(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
+    """A page that shows nothing of the reader but whether they are signed in: rendered once per content version.
+
+    `render` returns the page's (unrendered) TemplateResponse. Anything else, or an answer other than
+    200, is passed on as it is and not kept.
+    """
+    key = _page_key(request)
+    html = _pages.get(key) if key else None
+    if html is None and key:
+        html = cache.get(key)
+        if html is not None:
+            _pages.set(key, html)
+    if html is None:
+        response = render()
+        if key is None or response.status_code != 200 or not isinstance(response, TemplateResponse):
+            return response
+        if response.is_rendered:
+            return response
+        response.context_data = {**(response.context_data or {}), "csrf_token": CSRF_PLACEHOLDER}
+        response.render()
+        html = response.content.decode()
+        _pages.set(key, html)
+        cache.set(key, html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return HttpResponse(html, content_type="text/html; charset=utf-8")
+
+
+def keep_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate a view whose page is the same for every reader (see `kept_page`)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return kept_page(request, lambda: view(request, *args, **kwargs))
+
+    return wrapper
