@@ -9,13 +9,16 @@
   kind of query, on the current database.
 - `measure_index_build()`: rebuild the index with the reindex command's code;
   time taken and the index's size on disk.
-- `search_urls()`: `/search/?q=...` paths for the HTTP benchmark (wrk through granian).
+- `search_urls(limit, using=...)`: `/search/?q=...` paths for the HTTP benchmark
+  (what a `search` scenario in `bench/scenarios.py` returns as its pool);
+  `measure_http()`: p50/p95 per kind of query through a running server.
 
 Run from the command line against a library database:
 
     DATABASE_URL=... python -m masthead.search.bench selectors --repeats 5
     DATABASE_URL=... python -m masthead.search.bench index
     DATABASE_URL=... python -m masthead.search.bench urls --limit 200
+    DATABASE_URL=... python -m masthead.search.bench http http://127.0.0.1:8000 --limit 120
 """
 
 from __future__ import annotations
@@ -43,8 +46,11 @@ class BenchQuery:
         return "/search/?" + urlencode({"q": self.text, **self.filters})
 
 
-def queries(per_category: int = 30) -> list[BenchQuery]:
-    """Deterministic queries from the demo vocabulary: topic keywords, headline heads, places."""
+def queries(per_category: int = 30, *, using: str = "default") -> list[BenchQuery]:
+    """Deterministic queries from the demo vocabulary: topic keywords, headline heads, places.
+
+    `using`: the database alias whose countries and regions the queries name.
+    """
     from masthead.demo import words
 
     keywords: list[str] = []
@@ -53,17 +59,18 @@ def queries(per_category: int = 30) -> list[BenchQuery]:
         lexicon = words.LEXICON[slug]
         keywords.extend(word for word in lexicon.keywords if word not in keywords)
         heads.extend(head for head in lexicon.heads if " " in head and head not in heads)
-    countries = [country.name for country in _countries() if " " not in country.name]
+    countries = [country.name for country in _countries(using) if " " not in country.name]
 
     one_word = (keywords + countries)[:per_category]
     two_words = [f"{keywords[i]} {countries[(i * 7) % len(countries)]}" for i in range(per_category)]
     phrases = [f'"{head}"' for head in heads[:per_category]]
     topics = sorted(words.LEXICON)
+    regions = _region_slugs(using)
     facet_filters = [
         lambda i: {"topic": topics[i % len(topics)]},
         lambda i: {"kind": ("daily", "in_depth", "briefing", "opinion")[i % 4]},
         lambda i: {"year": str(2021 + i % 5)},
-        lambda i: {"region": _region_slugs()[i % len(_region_slugs())]},
+        lambda i: {"region": regions[i % len(regions)]},
     ]
     faceted = [
         BenchQuery("faceted", keywords[i % len(keywords)], facet_filters[i % len(facet_filters)](i))
@@ -77,18 +84,19 @@ def queries(per_category: int = 30) -> list[BenchQuery]:
     )
 
 
-def _countries():
+def _countries(using: str = "default"):
     """Countries the library writes about, by name (one-word names, so two-word queries stay two words)."""
     from masthead.articles.models import Country
 
-    used = Country.objects.filter(pk__in=Country.articles.through.objects.values("country_id")[:200_000])
+    links = Country.articles.through.objects.using(using).values("country_id")[:200_000]
+    used = Country.objects.using(using).filter(pk__in=links)
     return list(used.order_by("name")[:80])
 
 
-def _region_slugs() -> list[str]:
+def _region_slugs(using: str = "default") -> list[str]:
     from masthead.articles.models import WorldRegion
 
-    return list(WorldRegion.objects.order_by("slug").values_list("slug", flat=True)) or ["europe"]
+    return list(WorldRegion.objects.using(using).order_by("slug").values_list("slug", flat=True)) or ["europe"]
 
 
 def _request_for(query: BenchQuery):
@@ -199,11 +207,66 @@ def measure_index_build(*, batch_size: int = 1000, models: tuple[str, ...] = ("a
     }
 
 
-def search_urls(limit: int = 200) -> list[str]:
-    """Paths for the HTTP benchmark: every benchmark query, then page 2 of the one-word ones."""
-    paths = [query.path for query in queries()]
-    paths += [query.path + "&page=2" for query in queries() if query.category == "one_word"]
-    return paths[:limit]
+def search_queries(limit: int = 200, *, using: str = "default") -> list[BenchQuery]:
+    """The HTTP benchmark's queries, the kinds taken in turn (any first N has every kind), `limit` of them."""
+    per_category = max(1, -(-limit // len(CATEGORIES)))
+    by_category: dict[str, list[BenchQuery]] = {category: [] for category in CATEGORIES}
+    for query in queries(per_category, using=using):
+        by_category[query.category].append(query)
+    turns = zip(*(by_category[category] for category in CATEGORIES), strict=False)
+    return [query for turn in turns for query in turn][:limit]
+
+
+def search_urls(limit: int = 200, *, using: str = "default") -> list[str]:
+    """Search page paths (`/search/?q=...`) for an HTTP benchmark scenario on database `using`.
+
+    One-word, two-word, phrase and faceted queries in turn, drawn from the
+    demo vocabulary and that database's countries and regions; deterministic.
+    A scenario in `bench/scenarios.py` returns `Pool(paths=search_urls(size))`.
+    """
+    return [query.path for query in search_queries(limit, using=using)]
+
+
+def _fetch(base_url: str, path: str, timeout: float) -> tuple[float, int]:
+    from urllib.error import HTTPError
+    from urllib.request import urlopen
+
+    started = time.perf_counter()
+    try:
+        with urlopen(base_url.rstrip("/") + path, timeout=timeout) as response:  # noqa: S310 - a URL we were given
+            response.read()
+            status = response.status
+    except HTTPError as error:
+        status = error.code
+    return time.perf_counter() - started, status
+
+
+def measure_http(
+    base_url: str, *, limit: int = 120, repeats: int = 3, concurrency: int = 2, timeout: float = 30.0
+) -> dict:
+    """p50/p95 of whole search pages through a running server, per kind of query (a small client, not wrk).
+
+    Each query is fetched once to warm up (and fill the facet cache, as a reader's second
+    page would find it), then `repeats` times over `concurrency` connections.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = search_queries(limit)
+    with ThreadPoolExecutor(concurrency) as executor:
+        list(executor.map(lambda query: _fetch(base_url, query.path, timeout), pool))
+        timed = list(executor.map(lambda query: (query, *_fetch(base_url, query.path, timeout)), pool * repeats))
+    samples: dict[str, list[float]] = {category: [] for category in CATEGORIES}
+    errors = 0
+    for query, seconds, status in timed:
+        samples[query.category].append(seconds)
+        errors += status >= 500
+    return {
+        "page_wall": {category: _percentiles(values) for category, values in samples.items()},
+        "all_pages_wall": _percentiles([value for values in samples.values() for value in values]),
+        "server_errors": errors,
+        "concurrency": concurrency,
+        "load_average": os.getloadavg(),
+    }
 
 
 def _main(argv: Iterator[str] | None = None) -> None:
@@ -222,6 +285,11 @@ def _main(argv: Iterator[str] | None = None) -> None:
     sub.add_parser("size")
     urls_parser = sub.add_parser("urls")
     urls_parser.add_argument("--limit", type=int, default=200)
+    http_parser = sub.add_parser("http")
+    http_parser.add_argument("base_url")
+    http_parser.add_argument("--limit", type=int, default=120)
+    http_parser.add_argument("--repeats", type=int, default=3)
+    http_parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args(list(argv) if argv is not None else None)
     result: object
     if args.command == "selectors":
@@ -230,6 +298,8 @@ def _main(argv: Iterator[str] | None = None) -> None:
         result = measure_index_build(batch_size=args.batch_size)
     elif args.command == "size":
         result = index_size_bytes()
+    elif args.command == "http":
+        result = measure_http(args.base_url, limit=args.limit, repeats=args.repeats, concurrency=args.concurrency)
     else:
         result = search_urls(args.limit)
     print(json.dumps(result, indent=2))

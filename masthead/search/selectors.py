@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
 from django.db import connection
@@ -29,6 +29,7 @@ from .filters import SearchFilters
 from .query import STOPWORDS, ParsedQuery
 
 PER_PAGE = 20
+COUNT_LIMIT = 10_000  # past this many matches the page says "more than 10,000" instead of counting them all
 EXACT_HEADLINE_CANDIDATES = 10
 FACET_LIMIT = 12  # values shown per facet, most frequent first
 FIRST_FACET_YEAR = 1990
@@ -66,6 +67,7 @@ class SearchOutcome:
     page: int
     per_page: int
     exact_ids: frozenset[int] = frozenset()
+    more: bool = False  # more than `total` matched (the count stopped at COUNT_LIMIT)
 
     @property
     def pages(self) -> int:
@@ -114,16 +116,32 @@ def search_articles(
         results = backend().search(search_query, ranked, order_by_relevance=True)
     else:
         results = backend().search(search_query, queryset.order_by("-first_published_at"), order_by_relevance=False)
-    total = results.count() + len(exact)
+    # The first page before the count: ranking it tells Masthead's backends the count of a short list.
+    first_page = exact + [pk for pk in _ids(results[: per_page - len(exact)]) if pk not in exact] if page <= 1 else None
+    found = _capped_count(results, COUNT_LIMIT + 1 - len(exact))
+    more = found + len(exact) > COUNT_LIMIT
+    total = min(found + len(exact), COUNT_LIMIT)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     start = (page - 1) * per_page
     if page == 1:
-        ids = exact + [pk for pk in _ids(results[: per_page - len(exact)]) if pk not in exact]
+        ids = (
+            first_page
+            if first_page is not None
+            else exact + [pk for pk in _ids(results[: per_page - len(exact)]) if pk not in exact]
+        )
     else:
         offset = start - len(exact)
         ids = [pk for pk in _ids(results[offset : offset + per_page]) if pk not in exact]
-    return SearchOutcome(articles=cards(ids), total=total, page=page, per_page=per_page, exact_ids=frozenset(exact))
+    return SearchOutcome(
+        articles=cards(ids), total=total, page=page, per_page=per_page, exact_ids=frozenset(exact), more=more
+    )
+
+
+def _capped_count(results, limit: int) -> int:
+    """How many results, up to `limit`; Masthead's backends stop counting there."""
+    capped_count = getattr(results, "capped_count", None)
+    return capped_count(limit) if capped_count is not None else min(results.count(), limit)
 
 
 def _ids(results) -> list[int]:
@@ -160,13 +178,17 @@ class Facet:
     parameter: str
     label: str
     values: list[FacetValue] = field(default_factory=list)
+    sampled: bool = False  # the counts are of the newest FACET_SAMPLE matches, not of all of them
 
 
 def _matched_ids_sql(query: ParsedQuery, filters: SearchFilters):
-    """(SQL selecting every matching article's id, params, the results to run SQL with); None if not ours."""
+    """(SQL selecting the newest FACET_SAMPLE matching articles' ids, params, the results to run SQL with).
+
+    None if the backend is not Masthead's.
+    """
     results = backend().search(query.search_query(), filters.apply(live_articles()), order_by_relevance=False)
     matched = getattr(results, "matched_ids_sql", None)
-    found = matched() if matched is not None else None
+    found = matched(newest=FACET_SAMPLE) if matched is not None else None
     return None if found is None else (*found, results)
 
 
@@ -178,7 +200,7 @@ def search_facets(*, query: ParsedQuery, filters: SearchFilters) -> list[Facet]:
     """Counts of the matching articles by topic, region, kind, author and year (cached for a few minutes)."""
     if query.search_query() is None:
         return []
-    key = "search:facets:" + _cache_key(query, filters)
+    key = "search:facets:2:" + _cache_key(query, filters)
     counts = cache.get(key)
     if counts is None:
         counts = _facet_counts(query, filters)
@@ -208,7 +230,9 @@ def _cache_key(query: ParsedQuery, filters: SearchFilters) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-FACET_SAMPLE = 10_000  # with another backend, facets count the best matches up to this many
+# Facets count at most this many matches: the most recently indexed (with another backend, the best).
+# Beyond it (a word in a fifth of the library) counting every match costs more than the whole page.
+FACET_SAMPLE = 10_000
 
 
 def _year_case(column: str) -> tuple[str, list]:
@@ -223,7 +247,10 @@ def _year_case(column: str) -> tuple[str, list]:
 
 
 def _facet_counts(query: ParsedQuery, filters: SearchFilters) -> dict[str, Counter]:
-    """Every facet's counts in one statement over the matches, which are found once (a materialized CTE)."""
+    """Every facet's counts in one statement over the matches, which are found once (a materialized CTE).
+
+    `counts["matched"][""]` is how many matches were counted (FACET_SAMPLE at most).
+    """
     matched = _matched_ids_sql(query, filters)
     if matched is None:
         return _facet_counts_sampled(query, filters)
@@ -252,12 +279,13 @@ def _facet_counts(query: ParsedQuery, filters: SearchFilters) -> dict[str, Count
         f"UNION ALL SELECT 'author', CAST(l.author_id AS TEXT), COUNT(DISTINCT m.id) FROM m "
         f"{join} {quote(author_link.db_table)} l ON l.page_id = m.id GROUP BY l.author_id "
         f"UNION ALL SELECT 'year', CAST(y.year AS TEXT), COUNT(*) FROM (SELECT {year_sql} AS year FROM m "
-        f"{join} wagtailcore_page p ON p.id = m.id) y GROUP BY y.year"
+        f"{join} wagtailcore_page p ON p.id = m.id) y GROUP BY y.year "
+        "UNION ALL SELECT 'matched', '', COUNT(*) FROM m"
     )
-    counts: dict[str, Counter] = {name: Counter() for name in ("kind", "topic", "region", "author", "year")}
+    counts: dict[str, Counter] = {name: Counter() for name in ("kind", "topic", "region", "author", "year", "matched")}
     for facet, value, count in results.fetchall(sql, [*matched_params, *year_params]):
         if value is not None:
-            counts[facet][int(value) if facet != "kind" else value] = count
+            counts[facet][value if facet in ("kind", "matched") else int(value)] = count
     counts["author"] = Counter(dict(counts["author"].most_common(FACET_LIMIT)))
     return counts
 
@@ -297,6 +325,7 @@ def _facet_counts_sampled(query: ParsedQuery, filters: SearchFilters) -> dict[st
             .values_list("author_id", "n")[:FACET_LIMIT]
         ),
         "year": years,
+        "matched": Counter({"": len(ids)}),
     }
 
 
@@ -358,7 +387,8 @@ def _facets_from_counts(counts: dict[str, Counter], filters: SearchFilters) -> l
             ],
         ),
     ]
-    return [facet for facet in facets if facet.values]
+    sampled = counts.get("matched", Counter())[""] >= FACET_SAMPLE
+    return [replace(facet, sampled=sampled) for facet in facets if facet.values]
 
 
 # --- Autocomplete --------------------------------------------------------------------------

@@ -128,6 +128,8 @@ def search(request: HttpRequest) -> HttpResponse:
         "outcome": outcome,
         "results": results,
         "facets": _facet_links(search_request, facets or []),
+        "facets_sampled": any(facet.sampled for facet in facets or []),
+        "facet_sample_display": f"{selectors.FACET_SAMPLE:,}",
         "active_filters": active_filters,
         "sorts": [(key, label, key == search_request.sort) for key, label in SORTS.items()],
         "page_links": _pages(outcome, search_request),
@@ -141,7 +143,7 @@ def search(request: HttpRequest) -> HttpResponse:
             if search_request.raw.get(name) and name not in {error.parameter for error in search_request.errors}
         ],
         "first_number": (outcome.page - 1) * outcome.per_page + 1 if outcome else 1,
-        "total_display": f"{outcome.total:,}" if outcome else "0",
+        "total_display": _total_display(outcome),
         "pages_display": f"{outcome.pages:,}" if outcome else "1",
         "today": timezone.localdate().isoformat(),
         "earliest": dt.date(2000, 1, 1).isoformat(),
@@ -152,6 +154,12 @@ def search(request: HttpRequest) -> HttpResponse:
     patch_vary_headers(response, ["Cookie"])
     patch_cache_control(response, private=True, no_cache=True, max_age=0)
     return response
+
+
+def _total_display(outcome: selectors.SearchOutcome | None) -> str:
+    if outcome is None:
+        return "0"
+    return f"More than {outcome.total:,}" if outcome.more else f"{outcome.total:,}"
 
 
 def _active_filters(search: SearchRequest):

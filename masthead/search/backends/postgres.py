@@ -126,15 +126,16 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
 
     PostgreSQL keeps each article's vectors out of line (TOAST), which its planner
     does not price: it would rather read every entry than the GIN index, so the
-    search runs with sequential scans off for its transaction. `ts_rank` must read
-    a match's whole body vector, so relevance takes the `RESCORE_WINDOW` best
-    matches by their headline (small vector; newest entries first among equals)
-    and ranks those fully; pages past the window rank every match.
+    search runs with sequential scans off (and JIT compilation off) for its
+    transaction. `ts_rank` must read a match's whole body vector, so relevance
+    takes the `CANDIDATES` best matches by their headline (small vector; newest
+    entries first among equals) and ranks those fully; pages past them rank
+    every other match.
     """
 
     MATCHED_ID_SQL = "CAST(e.object_id AS INTEGER)"
     PAGE_ID_SETS = True
-    RESCORE_WINDOW = 400
+    CANDIDATES = 400  # `ts_rank` reads the body vector out of line: fewer candidates than on SQLite
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids
@@ -149,6 +150,9 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         connection = connections[self.query_compiler.queryset.db]
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
+            # A common word's estimated cost passes `jit_above_cost`, and compiling the plan (up to 2 s with
+            # inlining and optimisation) costs far more than running it.
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -176,24 +180,29 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             [weights, *query_params, weights, *query_params],
         )
 
+    def candidates_sql(self, *, where: str, params, needs_page: bool):
+        query_sql, query_params = self._tsquery()
+        content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
+        recency = recency_sql_postgres("p.first_published_at")
+        headline = "e.autocomplete" if self.query_compiler.VECTOR_SQL == "e.autocomplete" else "e.title"
+        text_rank, rank_params = self._text_rank(query_sql, query_params, "w")
+        sql = (
+            f"SELECT w.id, p.live, -({text_rank} * {recency}), 1 FROM (SELECT {self.MATCHED_ID_SQL} AS id, "  # noqa: S608
+            f"e.title, e.body, e.autocomplete, e.title_norm {self._from(where, query_sql, needs_page)} "
+            f"ORDER BY ts_rank({headline}, {query_sql}) DESC, e.id DESC LIMIT {int(self.CANDIDATES)}) w "
+            f"JOIN wagtailcore_page p ON p.id = w.id"
+        )
+        return sql, [*rank_params, *query_params, content_type_pk, *params, *query_params]
+
+    def not_among_sql(self, ids: list[int]) -> tuple[str, list]:
+        return f"{self.MATCHED_ID_SQL} <> ALL(%s)", [ids]
+
     def ranked_sql(self, *, where: str, params, needs_page: bool, order: str, limit: int | None, offset: int):
         query_sql, query_params = self._tsquery()
         content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
         recency = recency_sql_postgres("p.first_published_at")
         where_params = [*query_params, content_type_pk, *params]
-        within_window = limit is not None and offset + limit <= self.RESCORE_WINDOW
-        if order == "relevance" and within_window:
-            headline = "e.autocomplete" if self.query_compiler.VECTOR_SQL == "e.autocomplete" else "e.title"
-            text_rank, rank_params = self._text_rank(query_sql, query_params, "w")
-            sql = (
-                f"SELECT w.id FROM (SELECT {self.MATCHED_ID_SQL} AS id, e.title, e.body, e.autocomplete, "  # noqa: S608
-                f"e.title_norm {self._from(where, query_sql, needs_page)} "
-                f"ORDER BY ts_rank({headline}, {query_sql}) DESC, e.id DESC LIMIT {self.RESCORE_WINDOW}) w "
-                f"JOIN wagtailcore_page p ON p.id = w.id WHERE p.live "
-                f"ORDER BY {text_rank} * {recency} DESC, w.id DESC"
-            )
-            all_params = [*where_params, *query_params, *rank_params]
-        elif order == "relevance":
+        if order == "relevance":
             text_rank, rank_params = self._text_rank(query_sql, query_params, "e")
             sql = (
                 f"SELECT p.id {self._from(where, query_sql, True)} AND p.live "
@@ -216,6 +225,9 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
         sql = f"SELECT {self.MATCHED_ID_SQL} AS id {self._from(where, query_sql, needs_page)}"
         return sql, [*query_params, content_type_pk, *params]
+
+    def newest_matched_sql(self, sql: str, params: list, limit: int) -> tuple[str, list]:
+        return f"{sql} ORDER BY e.id DESC LIMIT %s", [*params, limit]
 
     def score_field_type(self):
         return FloatField()

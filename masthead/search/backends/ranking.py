@@ -19,6 +19,14 @@ from django.db import connections
 RECENCY_WEIGHT = 0.25  # the extra weight of an article published today
 RECENCY_HALF_LIFE_DAYS = 365  # the extra weight halves after this many days
 
+# A common word matches tens of thousands of articles; scoring every one of them costs far more than
+# the rest of the search. Relevance therefore scores this many candidates first (SQLite: the most
+# recently indexed matches, and the index grows in publication order, so the newest; PostgreSQL:
+# the best by headline, then the newest); pages past them rank the other matches. The recency boost
+# favours the newest anyway; what a first page loses is an old article with a common word. Below
+# this many matches, every match is a candidate and the ranking is exact.
+CANDIDATES = 2000
+
 
 def recency_sql_sqlite(column: str) -> str:
     age = f"MAX(0, julianday('now') - julianday({column}))"
@@ -44,7 +52,8 @@ class RankedSearch:
     """A SearchResults mixin: ranked ids from one SQL query, then the objects from the caller's queryset.
 
     Subclasses say whether they can rank this query (`can_rank`) and give the
-    SQL (`ranked_sql`, `matched_sql`); anything else goes to Wagtail's own code.
+    SQL (`candidates_sql`, `ranked_sql`, `matched_sql`, `not_among_sql`);
+    anything else goes to Wagtail's own code.
     """
 
     if TYPE_CHECKING:  # provided by Wagtail's BaseSearchResults and the backend's subclass
@@ -55,10 +64,14 @@ class RankedSearch:
         _score_field: str | None
 
         def results(self) -> list: ...
+        def count(self) -> int: ...
         def ranked_sql(
             self, *, where: str, params, needs_page: bool, order: str, limit: int | None, offset: int
         ) -> tuple[str, list]: ...
+        def candidates_sql(self, *, where: str, params, needs_page: bool) -> tuple[str, list]: ...
         def matched_sql(self, *, where: str, params, needs_page: bool) -> tuple[str, list]: ...
+        def not_among_sql(self, ids: list[int]) -> tuple[str, list]: ...
+        def newest_matched_sql(self, sql: str, params: list, limit: int) -> tuple[str, list]: ...
 
     def can_rank(self) -> bool:  # pragma: no cover - overridden
         return False
@@ -74,6 +87,9 @@ class RankedSearch:
 
     def _ranking_possible(self) -> bool:
         return self._score_field is None and self._order() is not None and self.can_rank()
+
+    # How many matches relevance scores first (see CANDIDATES above); the pages past them rank the rest.
+    CANDIDATES = CANDIDATES
 
     # The SQL naming the matched page's id, and how "live" is checked; set by each backend.
     MATCHED_ID_SQL = "p.id"
@@ -120,17 +136,59 @@ class RankedSearch:
         limit = None if self.stop is None else max(0, self.stop - self.start)
         if limit == 0:
             return []
-        if limit is None and self.start:
+        if self._order() == "relevance":
+            return self._relevance_ids(where, params, needs_page, limit=limit, offset=self.start)
+        return self._ranked(where, params, needs_page, order="newest", limit=limit, offset=self.start)
+
+    def _ranked(self, where: str, params, needs_page: bool, *, order: str, limit: int | None, offset: int) -> list[int]:
+        if limit is None and offset:
             limit = -1 if self._vendor() == "sqlite" else None
         sql, params = self.ranked_sql(
-            where=where,
-            params=params,
-            needs_page=needs_page,
-            order=self._order() or "newest",
-            limit=limit,
-            offset=self.start,
+            where=where, params=params, needs_page=needs_page, order=order, limit=limit, offset=offset
         )
         return [row[0] for row in self.fetchall(sql, params)]
+
+    def _relevance_ids(self, where: str, params, needs_page: bool, *, limit: int | None, offset: int) -> list[int]:
+        """The candidates, scored and ordered, then (for pages past them) every other match, scored and ordered.
+
+        Every match is listed once: a page past the candidates never repeats one of them.
+        """
+        candidates = self._candidates(where, params, needs_page)
+        ranked = [pk for pk, live in candidates if live]
+        end = None if limit is None else offset + limit
+        if self._every_match_is_a_candidate() or (end is not None and end <= len(ranked)):
+            return ranked[offset:end]
+        taken = ranked[offset:end]
+        not_among, not_among_params = self.not_among_sql([pk for pk, _ in candidates])
+        rest = self._ranked(
+            f"({where}) AND {not_among}",
+            [*params, *not_among_params],
+            needs_page,
+            order="relevance",
+            limit=None if end is None else end - max(offset, len(ranked)),
+            offset=max(0, offset - len(ranked)),
+        )
+        return taken + rest
+
+    # What ranking learnt about this search, shared by its slices (which share the query compiler).
+    def _known(self) -> dict:
+        return self.query_compiler.__dict__.setdefault("_masthead_ranking", {})
+
+    def _every_match_is_a_candidate(self) -> bool:
+        return self._known().get("total") is not None
+
+    def _candidates(self, where: str, params, needs_page: bool) -> list[tuple[int, bool]]:
+        """(id, live) of the candidates, best first (see CANDIDATES); remembers the count of a short list."""
+        known = self._known()
+        if "candidates" not in known:
+            # Rows: (id, live, score: the lower the better, among the newest CANDIDATES matches).
+            rows = self.fetchall(*self.candidates_sql(where=where, params=params, needs_page=needs_page))
+            newest = sum(1 for row in rows if row[3])
+            if newest < self.CANDIDATES:
+                known["total"] = newest
+            rows.sort(key=lambda row: (row[2], -row[0]))
+            known["candidates"] = [(row[0], bool(row[1])) for row in rows]
+        return known["candidates"]
 
     def fetchall(self, sql: str, params) -> list[tuple]:
         """Run one of this backend's statements (PostgreSQL sets its planner up first)."""
@@ -151,16 +209,34 @@ class RankedSearch:
         by_pk = {obj.pk: obj for obj in objects}
         return [by_pk[pk] for pk in ids if pk in by_pk]
 
-    def matched_ids_sql(self) -> tuple[str, list] | None:  # (sql, params); run them with `fetchall`
-        """SQL selecting every match's primary key (for facet counts); None when Wagtail's code decides."""
+    def matched_ids_sql(self, newest: int | None = None) -> tuple[str, list] | None:  # run with `fetchall`
+        """SQL selecting the matches' primary keys (for facet counts): all, or the `newest` most recently indexed.
+
+        None when Wagtail's code decides.
+        """
         if not self.can_rank():
             return None
         where, params, needs_page = self._filtered()
-        return self.matched_sql(where=where, params=params, needs_page=needs_page)
+        sql, params = self.matched_sql(where=where, params=params, needs_page=needs_page)
+        if newest is None:
+            return sql, params
+        return self.newest_matched_sql(sql, params, newest)
 
     def _do_count(self):
         if not self.can_rank():
             return super()._do_count()
+        return self._count(None)
+
+    def _count(self, limit: int | None) -> int:
         where, params, needs_page = self._filtered()
         sql, params = self.matched_sql(where=where, params=params, needs_page=needs_page)
+        if limit is not None:
+            sql, params = f"{sql} LIMIT %s", [*params, limit]
         return self.fetchall(f"SELECT COUNT(*) FROM ({sql}) matched", params)[0][0]  # noqa: S608 - constants
+
+    def capped_count(self, limit: int) -> int:
+        """How many results, counting no further than `limit` (a common word's 60,000 matches cost a lot to count)."""
+        if not self.can_rank():
+            return min(self.count(), limit)
+        known = self._known().get("total")
+        return min(known, limit) if known is not None else self._count(limit)

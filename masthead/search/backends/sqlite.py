@@ -143,14 +143,16 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
     FTS5 drives every query (CROSS JOIN fixes the join order). A match's page id
     comes from a small covering index on the index entries, not their wide rows;
     filters are id sets read once per query (see `filters.py`); `live` is "not
-    among the few pages that are not live" (`liveness.py`). Relevance orders all
-    matches by `bm25()` inside SQLite, then the best `RESCORE_WINDOW` are
-    re-ranked with the recency factor and checked against their page rows.
+    among the few pages that are not live" (`liveness.py`). Relevance scores a
+    bounded set of candidates (`ranking.CANDIDATES`): FTS5 walks the matches
+    newest first (descending rowid, no sort) and stops after that many;
+    `bm25()` and the recency factor are computed for those only, and they are
+    checked against their page rows. Pages past the candidates rank every
+    other match.
     """
 
     MATCHED_ID_SQL = "CAST(e.object_id AS INTEGER)"
     PAGE_ID_SETS = True
-    RESCORE_WINDOW = 400
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids
@@ -174,23 +176,33 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
         compiler = self.query_compiler
         return [compiler.match_string(), get_content_type_pk(compiler.queryset.model), *params]
 
+    def candidates_sql(self, *, where: str, params, needs_page: bool):
+        """The newest CANDIDATES matches, scored: FTS5 walks the matches in descending rowid order and stops.
+
+        `bm25()`, the joins and the filters are computed for those only. Rows: (id, live, bm25 times
+        the recency factor: the lower, the better, 1).
+        """
+        weights = ", ".join(str(weight) for weight in COLUMN_WEIGHTS)
+        sql = (
+            f"SELECT c.id, p.live, c.text_score * {recency_sql_sqlite('p.first_published_at')}, 1 "  # noqa: S608
+            f"FROM (SELECT {self.MATCHED_ID_SQL} AS id, bm25({FTS_TABLE}, {weights}) AS text_score "
+            f"{self._from(where, needs_page)} ORDER BY {FTS_TABLE}.rowid DESC LIMIT {int(self.CANDIDATES)}) c "
+            "CROSS JOIN wagtailcore_page p ON p.id = c.id"
+        )
+        return sql, self._params(params)
+
+    def not_among_sql(self, ids: list[int]) -> tuple[str, list]:
+        return f"{self.MATCHED_ID_SQL} NOT IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]  # noqa: S608
+
     def ranked_sql(self, *, where: str, params, needs_page: bool, order: str, limit: int | None, offset: int):
         weights = ", ".join(str(weight) for weight in COLUMN_WEIGHTS)
-        bm25 = f"bm25({FTS_TABLE}, {weights})"
         recency = recency_sql_sqlite("p.first_published_at")
-        all_params = self._params(params)
-        within_window = limit is not None and limit >= 0 and offset + limit <= self.RESCORE_WINDOW
-        if order == "relevance" and within_window:
-            sql = (
-                f"SELECT w.id FROM (SELECT {self.MATCHED_ID_SQL} AS id, {bm25} AS text_score "  # noqa: S608
-                f"{self._from(where, needs_page)} ORDER BY text_score LIMIT {self.RESCORE_WINDOW}) w "
-                "CROSS JOIN wagtailcore_page p ON p.id = w.id WHERE p.live "
-                f"ORDER BY w.text_score * {recency}, w.id DESC"
-            )
-        elif order == "relevance":
-            sql = f"SELECT p.id {self._from(where, True)} AND p.live ORDER BY {bm25} * {recency}, p.id DESC"
+        if order == "relevance":
+            score = f"bm25({FTS_TABLE}, {weights}) * {recency}"
+            sql = f"SELECT p.id {self._from(where, True)} AND p.live ORDER BY {score}, p.id DESC"
         else:
             sql = f"SELECT p.id {self._from(where, True)} AND p.live ORDER BY p.first_published_at DESC, p.id DESC"
+        all_params = self._params(params)
         if limit is not None:
             sql += " LIMIT %s OFFSET %s"
             all_params += [limit, offset]
@@ -199,6 +211,10 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
     def matched_sql(self, *, where: str, params, needs_page: bool):
         sql = f"SELECT {self.MATCHED_ID_SQL} AS id {self._from(where, needs_page)}"
         return sql, self._params(params)
+
+    def newest_matched_sql(self, sql: str, params: list, limit: int) -> tuple[str, list]:
+        # FTS5 gives its matches in descending rowid order without sorting, and stops after `limit`.
+        return f"{sql} ORDER BY {FTS_TABLE}.rowid DESC LIMIT %s", [*params, limit]
 
     def can_rank(self) -> bool:
         compiler = self.query_compiler
