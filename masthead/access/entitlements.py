@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from masthead.core import content_version
+from masthead.core.memo import Memo
 
 from .client_ip import IPAddress
 from .decisions import Entitlement
@@ -26,8 +28,6 @@ DEFAULT_SOURCES = [
     "masthead.access.entitlements.institution_by_ip",
     "masthead.access.entitlements.institution_by_email",
 ]
-INSTITUTIONS_CACHE_KEY = "masthead.access.institutions.v1"
-INSTITUTIONS_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,16 @@ class _InstitutionRecord:
         return Entitlement(kind=EntitlementKind.INSTITUTION, institution_id=self.id)
 
 
+_institutions = Memo(8)
+
+
 def active_institutions() -> list[_InstitutionRecord]:
-    """Every active institution's ranges and domains, cached briefly: there are few, and every request asks."""
-    records = cache.get(INSTITUTIONS_CACHE_KEY)
+    """Every active institution's ranges and domains: there are few, and every request asks.
+
+    Kept in each process per content version, which saving or deleting an institution raises.
+    """
+    version = content_version.current()
+    records = _institutions.get(version) if version >= 0 else None
     if records is None:
         records = [
             _InstitutionRecord(
@@ -96,12 +103,13 @@ def active_institutions() -> list[_InstitutionRecord]:
             )
             for institution in Institution.objects.filter(is_active=True)
         ]
-        cache.set(INSTITUTIONS_CACHE_KEY, records, INSTITUTIONS_CACHE_SECONDS)
+        if version >= 0:
+            _institutions.set(version, records)
     return records
 
 
 def forget_institutions() -> None:
-    cache.delete(INSTITUTIONS_CACHE_KEY)
+    _institutions.clear()
 
 
 def institution_by_ip(user, facts: RequestFacts) -> Iterable[Entitlement]:

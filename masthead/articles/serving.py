@@ -25,10 +25,11 @@ Two tiers: a bounded memo in each process, then the shared cache
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -72,12 +73,15 @@ def _hook_name(fn) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
 
-def fast_route_enabled() -> bool:
-    """False when an app hooks into page serving (the fast route would skip its hook)."""
+@functools.cache
+def _only_known_serve_hooks() -> bool:
     registered = hooks.get_hooks("before_serve_page") + hooks.get_hooks("on_serve_page")
-    return getattr(settings, "SERVING_FAST_ROUTE", True) and {_hook_name(fn) for fn in registered} <= set(
-        _KNOWN_SERVE_HOOKS
-    )
+    return {_hook_name(fn) for fn in registered} <= _KNOWN_SERVE_HOOKS
+
+
+def fast_route_enabled() -> bool:
+    """False when an app hooks into page serving (the fast route would skip its hook), or the setting says so."""
+    return getattr(settings, "SERVING_FAST_ROUTE", True) and _only_known_serve_hooks()
 
 
 def _route_key(request: HttpRequest, version: int) -> tuple:
@@ -129,11 +133,25 @@ def _personal_request(request: HttpRequest) -> bool:
     return bool(session.get("_messages") or session.get(SESSION_GATE_EMAIL_KEY))
 
 
-def _rendering_key(*, version: int, request: HttpRequest, article_pk: int, decision, signed_in: bool) -> str:
-    # Everything a rendering depends on besides the article and the content version.
-    signature = repr((astuple(decision), signed_in, timezone.localdate().year, request.get_host(), request.path))
-    digest = hashlib.sha256(signature.encode()).hexdigest()[:40]
-    return f"masthead.rendering.v1:{version}:{article_pk}:{digest}"
+def _rendering_signature(*, request: HttpRequest, article_pk: int, decision, signed_in: bool) -> tuple:
+    """Everything a rendering depends on besides the content version."""
+    return (
+        article_pk,
+        decision.full,
+        decision.reason,
+        decision.offer,
+        decision.meter_remaining,
+        decision.institution_id,
+        tuple(sorted(decision.details.items())),
+        signed_in,
+        timezone.localdate().year,
+        request.get_host(),
+        request.path,
+    )
+
+
+def _shared_key(prefix: str, version: int, signature: tuple) -> str:
+    return f"{prefix}:{version}:{hashlib.sha256(repr(signature).encode()).hexdigest()[:40]}"
 
 
 def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> HttpResponse:
@@ -152,12 +170,15 @@ def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> Ht
     keep = version >= 0 and _cacheable_request(request) and not _personal_request(request)
     keep = keep and decision.offer != "verify"  # that offer names the reader's address
 
-    key = _rendering_key(version=version, request=request, article_pk=route.pk, decision=decision, signed_in=signed_in)
-    html = _renderings.get(key) if keep else None
+    memo_key = (
+        version,
+        _rendering_signature(request=request, article_pk=route.pk, decision=decision, signed_in=signed_in),
+    )
+    html = _renderings.get(memo_key) if keep else None
     if html is None and keep:
-        html = cache.get(key)
+        html = cache.get(_shared_key("masthead.rendering.v1", *memo_key))
         if html is not None:
-            _renderings.set(key, html)
+            _renderings.set(memo_key, html)
 
     if html is None:
         if page is None:
@@ -178,8 +199,10 @@ def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> Ht
             access_views.record_article_view(request, route.pk, decision)
             return response
         html = response.content.decode()
-        _renderings.set(key, html)
-        cache.set(key, html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
+        _renderings.set(memo_key, html)
+        cache.set(
+            _shared_key("masthead.rendering.v1", *memo_key), html, getattr(settings, "SERVING_CACHE_SECONDS", 3600)
+        )
 
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
@@ -217,8 +240,9 @@ def _page_key(request: HttpRequest) -> str | None:
     if version < 0:
         return None
     signed_in = request.user.is_authenticated
-    signature = repr((request.get_host(), request.path, query, signed_in, timezone.localdate().year))
-    return f"masthead.page.v1:{version}:{hashlib.sha256(signature.encode()).hexdigest()[:40]}"
+    return _shared_key(
+        "masthead.page.v1", version, (request.get_host(), request.path, query, signed_in, timezone.localdate().year)
+    )
 
 
 def kept_page(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
