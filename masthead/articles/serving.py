@@ -206,11 +206,11 @@ def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> Ht
 
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response.access_decision = decision  # type: ignore[attr-defined]  # what was decided, for logs and tests
-    apply_cache_policy(response, decision, signed_in=signed_in)
+    kept = HttpResponse(html, content_type="text/html; charset=utf-8")
+    kept.access_decision = decision  # type: ignore[attr-defined]  # what was decided, for logs and tests
+    apply_cache_policy(kept, decision, signed_in=signed_in)
     access_views.record_article_view(request, route.pk, decision)
-    return response
+    return kept
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
