@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -22,6 +23,7 @@ _TOKEN = re.compile(r"([^\W_]+)")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ies", "ied", "es", "ed", "s")
 
 
+@lru_cache(maxsize=65_536)  # a page of results stems thousands of words, mostly the same few hundred
 def stem(word: str) -> str:
     """A light stemmer, enough to find "sanctions" when the reader asked for "sanction"."""
     word = word.lower()
@@ -43,32 +45,34 @@ def _matcher(terms: Iterable[str]):
 def highlight(text: str, terms: Iterable[str]) -> SafeString:
     """The whole text, escaped, with the words that match `terms` in `<mark>`."""
     matches, _ = _matcher(terms)
-    parts = _TOKEN.split(text)
-    out = []
-    for index, part in enumerate(parts):
+    out: list[str] = []
+    plain: list[str] = []  # the text since the last match, escaped in one go
+    for index, part in enumerate(_TOKEN.split(text)):
         if index % 2 and matches(part):
+            out.append(escape("".join(plain)))
+            plain.clear()
             out.append(f"<mark>{escape(part)}</mark>")
         else:
-            out.append(escape(part))
+            plain.append(part)
+    out.append(escape("".join(plain)))
     return mark_safe("".join(out))  # noqa: S308 - every part escaped above
 
 
 def best_passage(texts: Sequence[str], terms: Iterable[str]) -> tuple[str, int] | None:
     """The visible text with the most distinct matched words (the first of equals), and the index of its first match."""
-    matches, _ = _matcher(terms)
-    best: tuple[int, int, str, int] | None = None  # (-distinct, order, text, first match)
-    for order, text in enumerate(texts):
+    matches, stems = _matcher(terms)
+    if not stems:
+        return None
+    best: tuple[int, str, list[str]] | None = None  # (distinct matched words, text, its words)
+    for text in texts:
         words = _TOKEN.findall(text)
-        found = {stem(word) for word in words if matches(word)}
-        if not found:
-            continue
-        first = next(i for i, word in enumerate(words) if matches(word))
-        candidate = (-len(found), order, text, first)
-        if best is None or candidate[:2] < best[:2]:
-            best = candidate
+        found = {stemmed for stemmed in map(stem, set(words)) if stemmed in stems}
+        if found and (best is None or len(found) > best[0]):
+            best = (len(found), text, words)
     if best is None:
         return None
-    return best[2], best[3]
+    _, text, words = best
+    return text, next(i for i, word in enumerate(words) if matches(word))
 
 
 def snippet(texts: Sequence[str], terms: Iterable[str], *, words: int = SNIPPET_WORDS) -> SafeString:

@@ -117,7 +117,11 @@ def search(request: HttpRequest) -> HttpResponse:
             query=query, filters=search_request.filters, sort=search_request.sort, page=search_request.page
         )
         facets = selectors.search_facets(query=query, filters=search_request.filters)
-    results = results_for_reader(request, outcome.articles, query, outcome.exact_ids) if outcome else []
+    results = (
+        results_for_reader(request, selectors.with_bodies(outcome.articles), query, outcome.exact_ids)
+        if outcome
+        else []
+    )
     active_filters = [
         (label, value, _query_string(search_request, **{parameter: "", "page": ""}))
         for parameter, label, value in _active_filters(search_request)

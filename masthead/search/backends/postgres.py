@@ -136,6 +136,8 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
     MATCHED_ID_SQL = "CAST(e.object_id AS INTEGER)"
     PAGE_ID_SETS = True
     CANDIDATES = 400  # `ts_rank` reads the body vector out of line: fewer candidates than on SQLite
+    RECENT_ENTRIES = 8000  # where a common word's candidates are looked for first (see `candidate_rows`)
+    # (migration 0003: the GIN index holds the entry id beside the vector, so the range is read from it)
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids
@@ -146,13 +148,17 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             return FilterSQL(f"{self.MATCHED_ID_SQL} <> ALL(%s)", [nonlive_page_ids()])
         return FilterSQL(f"{self.MATCHED_ID_SQL} = ANY(%s)", [nonlive_page_ids()])
 
-    def fetchall(self, sql: str, params) -> list[tuple]:
+    def fetchall(self, sql: str, params, *, bitmaps_only: bool = False) -> list[tuple]:
         connection = connections[self.query_compiler.queryset.db]
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             # A common word's estimated cost passes `jit_above_cost`, and compiling the plan (up to 2 s with
             # inlining and optimisation) costs far more than running it.
             cursor.execute("SET LOCAL jit = off")
+            if bitmaps_only:
+                # Walking the primary key through a range of ids would check the vector of every entry in it
+                # (out of line: the planner does not see the cost); the GIN index answers both conditions.
+                cursor.execute("SET LOCAL enable_indexscan = off")
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -180,15 +186,37 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             [weights, *query_params, weights, *query_params],
         )
 
-    def candidates_sql(self, *, where: str, params, needs_page: bool):
+    def candidate_rows(self, where: str, params, needs_page: bool) -> list[tuple]:
+        """The candidates among the matches in the newest RECENT_ENTRIES index entries, if there are enough.
+
+        A GIN index gives matches in no order, so taking the best CANDIDATES of a common word means
+        reading every match's row. A range of entry ids (its own bitmap, ANDed with the GIN one)
+        keeps the reads to the recent entries; a rarer word, with fewer matches there, is looked
+        for among all entries.
+        """
+        newest = self.fetchall(f"SELECT MAX(id) FROM {ENTRY_TABLE}", [])[0][0] or 0  # noqa: S608 - a constant
+        # The threshold as a value, not a subquery: the planner then knows how few entries are in range.
+        sql, sql_params = self.candidates_sql(
+            where=where, params=params, needs_page=needs_page, after=newest - self.RECENT_ENTRIES
+        )
+        rows = self.fetchall(sql, sql_params, bitmaps_only=True)
+        if len(rows) >= self.CANDIDATES:
+            return rows
+        return self.fetchall(*self.candidates_sql(where=where, params=params, needs_page=needs_page))
+
+    def candidates_sql(self, *, where: str, params, needs_page: bool, after: int | None = None):
+        recent = after is not None
+        if recent:
+            where, params = f"({where}) AND e.id > %s", [*params, after]
         query_sql, query_params = self._tsquery()
         content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
         recency = recency_sql_postgres("p.first_published_at")
         headline = "e.autocomplete" if self.query_compiler.VECTOR_SQL == "e.autocomplete" else "e.title"
         text_rank, rank_params = self._text_rank(query_sql, query_params, "w")
         sql = (
-            f"SELECT w.id, p.live, -({text_rank} * {recency}), 1 FROM (SELECT {self.MATCHED_ID_SQL} AS id, "  # noqa: S608
-            f"e.title, e.body, e.autocomplete, e.title_norm {self._from(where, query_sql, needs_page)} "
+            f"SELECT w.id, p.live, -({text_rank} * {recency}), {0 if recent else 1} "  # noqa: S608
+            f"FROM (SELECT {self.MATCHED_ID_SQL} AS id, e.title, e.body, e.autocomplete, e.title_norm "
+            f"{self._from(where, query_sql, needs_page)} "
             f"ORDER BY ts_rank({headline}, {query_sql}) DESC, e.id DESC LIMIT {int(self.CANDIDATES)}) w "
             f"JOIN wagtailcore_page p ON p.id = w.id"
         )
@@ -227,7 +255,8 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         return sql, [*query_params, content_type_pk, *params]
 
     def newest_matched_sql(self, sql: str, params: list, limit: int) -> tuple[str, list]:
-        return f"{sql} ORDER BY e.id DESC LIMIT %s", [*params, limit]
+        # `e.id + 0`: not the primary key's order, which would check the vector of every entry walked.
+        return f"{sql} ORDER BY e.id + 0 DESC LIMIT %s", [*params, limit]
 
     def score_field_type(self):
         return FloatField()

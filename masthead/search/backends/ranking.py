@@ -177,15 +177,17 @@ class RankedSearch:
     def _every_match_is_a_candidate(self) -> bool:
         return self._known().get("total") is not None
 
+    def candidate_rows(self, where: str, params, needs_page: bool) -> list[tuple]:
+        return self.fetchall(*self.candidates_sql(where=where, params=params, needs_page=needs_page))
+
     def _candidates(self, where: str, params, needs_page: bool) -> list[tuple[int, bool]]:
         """(id, live) of the candidates, best first (see CANDIDATES); remembers the count of a short list."""
         known = self._known()
         if "candidates" not in known:
-            # Rows: (id, live, score: the lower the better, among the newest CANDIDATES matches).
-            rows = self.fetchall(*self.candidates_sql(where=where, params=params, needs_page=needs_page))
-            newest = sum(1 for row in rows if row[3])
-            if newest < self.CANDIDATES:
-                known["total"] = newest
+            # Rows: (id, live, score: the lower the better, 1 if taken from all matches, newest first).
+            rows = self.candidate_rows(where, params, needs_page)
+            if len(rows) < self.CANDIDATES and all(row[3] for row in rows):
+                known["total"] = len(rows)
             rows.sort(key=lambda row: (row[2], -row[0]))
             known["candidates"] = [(row[0], bool(row[1])) for row in rows]
         return known["candidates"]
