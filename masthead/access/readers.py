@@ -76,7 +76,7 @@ class _AccountFacts:
     unlocked: frozenset[int]  # every article the reader has unlocked
 
 
-# (user id, access version, staff flags, content version, day) -> _AccountFacts. Bounded; a reader's row
+# (user id, joined, access version, staff flags, content version, day) -> _AccountFacts. Bounded; a reader's row
 # changing raises their access version, so an entry is never read after what it says has changed.
 _accounts = Memo(getattr(settings, "ACCESS_READER_MEMO_SIZE", 10_000))
 
@@ -91,7 +91,8 @@ def _account_facts(user, *, now: dt.datetime) -> _AccountFacts:
     # The flags are read from the user's row on every request; the day bounds institutions' dates.
     flags = (user.is_active, user.is_staff, user.is_superuser)
     day = timezone.localtime(now).date()
-    key = (user.pk, user.access_version, flags, version, day) if version >= 0 else None
+    # date_joined tells apart two accounts that got the same id (SQLite reuses the id of a rolled-back row).
+    key = (user.pk, user.date_joined, user.access_version, flags, version, day) if version >= 0 else None
     found = _accounts.get(key) if key else None
     if found is not None:
         return found
@@ -124,7 +125,8 @@ def _signed_in_reader(
 ) -> Reader:
     account = _account_facts(user, now=now)
     staff = account.staff and user.is_active
-    found = account.entitlements
+    # The account's entitlements are kept with their dates; the reader holds those in force now.
+    found = tuple(e for e in account.entitlements if e.active_at(now))
     if not staff and ip is not None:
         facts = entitlements.RequestFacts(now=now, ip=ip, email_verified=account.verified)
         found += tuple(

@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from masthead.articles.models import ArticlePage
+from masthead.core import content_version
 from masthead.demo.library import DEFAULT_BATCH_SIZE, MAX_ARTICLES, MAX_BATCH_SIZE, LibraryBuilder
 
 KIND_LABELS = {"daily": "daily", "in_depth": "in-depth", "briefing": "briefings", "opinion": "opinion"}
@@ -132,6 +133,8 @@ class Command(BaseCommand):
             summary = builder.generate(structure, count, batch_size=batch_size, index=not options["no_index"])
         except (LookupError, OverflowError) as error:
             raise CommandError(str(error)) from None
+        # Bulk inserts send no publish signals: tell running servers their kept pages are out of date.
+        content_version.bump()
         elapsed = time.monotonic() - started
 
         kinds = ", ".join(
