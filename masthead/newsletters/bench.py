@@ -354,9 +354,12 @@ def run(
     keep: bool = False,
     batch_size: int = 500,
     async_commit: bool = False,
+    commit_every: int | None = None,
     out=print,
 ) -> dict:
     from masthead.core.testing.smtp import free_port
+
+    from .workers import commit_every_setting
 
     work = Path(tempfile.mkdtemp(prefix="newsletter-bench-"))
     drop = None
@@ -367,6 +370,8 @@ def run(
     port = free_port()
     env = _env(database_url, work, port)
     env["NEWSLETTER_ASYNC_COMMIT"] = "true" if async_commit else "false"
+    if commit_every:
+        env["NEWSLETTER_COMMIT_EVERY"] = str(commit_every)
     report = str(work / "sink.json")
     sink = None
     try:
@@ -429,6 +434,7 @@ def run(
             "recipients": recipients,
             "database": database_url.split(":", 1)[0],
             "async_commit": async_commit,
+            "commit_every": commit_every or int(env.get("NEWSLETTER_COMMIT_EVERY") or commit_every_setting()),
             "sent": totals["sent"],
             "skipped": totals["skipped"],
             "unknown": totals["unknown"],
@@ -472,6 +478,7 @@ def main(argv: list[str] | None = None) -> None:
     bench.add_argument("--database-url")
     bench.add_argument("--keep", action="store_true")
     bench.add_argument("--async-commit", action="store_true")
+    bench.add_argument("--commit-every", type=int)
     args = parser.parse_args(argv)
     if args.command == "sink":
         run_sink(args.port, args.report)
@@ -480,7 +487,13 @@ def main(argv: list[str] | None = None) -> None:
     import django
 
     django.setup()
-    run(args.recipients, database_url=args.database_url, keep=args.keep, async_commit=args.async_commit)
+    run(
+        args.recipients,
+        database_url=args.database_url,
+        keep=args.keep,
+        async_commit=args.async_commit,
+        commit_every=args.commit_every,
+    )
 
 
 if __name__ == "__main__":

@@ -246,7 +246,7 @@ class Delivery(models.Model):
 
 
 class SendWorker(models.Model):
-    """A process sending issues. A worker whose process is gone, or silent too long, is dead: see `recovery`."""
+    """A process sending issues. A worker whose process is gone, or silent too long, is dead: see `workers`."""
 
     id = models.CharField(max_length=32, primary_key=True)
     hostname = models.CharField(max_length=255)
@@ -254,6 +254,10 @@ class SendWorker(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)
     issue = models.ForeignKey(Issue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    commit_every = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Emails whose outcomes it commits together: the most it can leave flagged per issue if it dies.",
+    )
 
     def __str__(self) -> str:
         return f"{self.hostname}:{self.pid}"

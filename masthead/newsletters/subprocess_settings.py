@@ -2,7 +2,8 @@
 
 The shared settings (database from DATABASE_URL, media under MASTHEAD_VAR_DIR)
 with the default mailer pointed at a real SMTP server on loopback
-(NEWSLETTER_SMTP_PORT) and the database task backend.
+(NEWSLETTER_SMTP_PORT), the database task backend, and the send workers'
+commit window from NEWSLETTER_COMMIT_EVERY when it is given.
 """
 
 import os
@@ -18,3 +19,5 @@ MAILERS = {
     }
 }
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+if os.environ.get("NEWSLETTER_COMMIT_EVERY"):
+    NEWSLETTER_COMMIT_EVERY = int(os.environ["NEWSLETTER_COMMIT_EVERY"])

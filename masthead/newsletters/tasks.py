@@ -4,7 +4,8 @@
 that was running when its worker died marked as running for ever, so before
 sending, `send_issue` queues itself again for NEWSLETTER_WATCHDOG_SECONDS
 later (on backends that can defer): that later run finds a dead worker's
-claims, flags the one email it may have had in flight, and finishes the send.
+claims, flags the emails it may have sent unrecorded (at most its commit window),
+and finishes the send.
 A run that finds a live worker on the issue only queues the next check.
 """
 

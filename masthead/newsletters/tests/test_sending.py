@@ -2,8 +2,10 @@
 
 import datetime as dt
 import smtplib
+import threading
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from masthead.access.tests import factories as access_factories
@@ -307,6 +309,127 @@ def test_dead_workers_claims_one_flagged_rest_released_and_finished(smtp_server)
     assert flagged.pk == claimed.deliveries[0].pk  # the only one that can have been in flight
     assert sorted(_recipients(smtp_server)) == sorted(r.email for r in readers if r.pk != flagged.reader_id)
     assert Issue.objects.get(pk=issue.pk).status == IssueStatus.SENT
+
+
+def test_a_dead_workers_whole_commit_window_is_flagged_and_the_rest_released(smtp_server):
+    readers = [factories.free_reader() for _ in range(6)]
+    issue = factories.make_issue([make_article()])
+    sending.schedule(issue, at=timezone.now(), queue=False)
+    sending.start_send(issue.pk)
+    SendWorker.objects.create(
+        id="dead", hostname="elsewhere", pid=1, heartbeat_at=timezone.now() - dt.timedelta(hours=1), commit_every=3
+    )
+    claimed = sending.claim_batch(issue, worker_id="dead", size=5, now=timezone.now())
+
+    assert recover_abandoned() == 3  # its first group may all have been handed over, unrecorded
+    with WorkerHandle() as worker:
+        sending.run_send(issue.pk, worker=worker)
+
+    flagged = set(Delivery.objects.filter(issue=issue, state=DeliveryState.UNKNOWN).values_list("pk", flat=True))
+    assert flagged == {d.pk for d in claimed.deliveries[:3]}
+    flagged_readers = {d.reader_id for d in claimed.deliveries[:3]}
+    assert _recipients(smtp_server) == sorted(r.email for r in readers if r.pk not in flagged_readers)
+
+
+def test_outcomes_are_committed_per_group_before_the_next_group_starts(smtp_server, monkeypatch):
+    for _ in range(5):
+        factories.free_reader()
+    issue = factories.make_issue([make_article()])
+    sending.schedule(issue, at=timezone.now(), queue=False)
+    received_at_commit, sizes = [], []
+    record = sending._record
+
+    def watched(group, *, worker_id):
+        sizes.append(len(group))
+        received_at_commit.append(len(smtp_server.envelopes))
+        return record(group, worker_id=worker_id)
+
+    monkeypatch.setattr(sending, "_record", watched)
+    with WorkerHandle(commit_every=2) as worker:
+        assert SendWorker.objects.get(pk=worker.id).commit_every == 2
+        stats = sending.run_send(issue.pk, worker=worker)
+
+    assert sizes == [2, 2, 1]
+    assert received_at_commit == [2, 4, 5]  # nothing of a group is sent before the previous one is committed
+    assert stats.sent == 5
+    assert set(Delivery.objects.filter(issue=issue).values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_committed_sends_never_leave_more_than_the_window_unrecorded(smtp_server, monkeypatch):
+    """Outside a test transaction PostgreSQL commits each group in the background while the next is sent
+    (groups of half the window); SQLite commits whole windows in place. Either way, whenever outcomes are
+    committed, at most the window's emails have reached the server beyond those already recorded."""
+    readers = [factories.free_reader() for _ in range(11)]
+    issue = factories.make_issue([make_article()])
+    sending.schedule(issue, at=timezone.now(), queue=False)
+    ahead_of_records, recorded, threads = [], [0], set()
+    record = sending._record
+
+    def watched(group, *, worker_id):
+        threads.add(threading.current_thread().name.startswith("newsletter-outcomes"))
+        ahead_of_records.append(len(smtp_server.envelopes) - recorded[0])
+        ok = record(group, worker_id=worker_id)
+        recorded[0] += len(group)
+        return ok
+
+    monkeypatch.setattr(sending, "_record", watched)
+    with WorkerHandle(commit_every=4) as worker:
+        stats = sending.run_send(issue.pk, worker=worker)
+
+    assert stats.sent == 11 and recorded[0] == 11
+    assert max(ahead_of_records) <= 4
+    assert (True in threads) == (connection.vendor == "postgresql")
+    assert _recipients(smtp_server) == sorted(r.email for r in readers)
+    assert set(Delivery.objects.filter(issue=issue).values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+def test_outcomes_that_cannot_be_recorded_are_flagged_by_the_workers_close_not_sent_again(smtp_server, monkeypatch):
+    readers = [factories.free_reader() for _ in range(5)]
+    issue = factories.make_issue([make_article()])
+    sending.schedule(issue, at=timezone.now(), queue=False)
+
+    def broken(group, *, worker_id):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sending, "_record", broken)
+    with pytest.raises(RuntimeError), WorkerHandle(commit_every=2) as worker:
+        sending.run_send(issue.pk, worker=worker)
+    assert len(smtp_server.envelopes) == 2
+    flagged = list(Delivery.objects.filter(issue=issue, state=DeliveryState.UNKNOWN).values_list("email", flat=True))
+    assert sorted(flagged) == sorted(rcpts[0] for _, rcpts in smtp_server.envelopes)
+
+    monkeypatch.undo()
+    with WorkerHandle() as worker:
+        sending.run_send(issue.pk, worker=worker)
+    assert _recipients(smtp_server) == sorted(r.email for r in readers)  # each once, the flagged ones included
+    assert not SendWorker.objects.exists()
+
+
+def test_an_error_mid_group_records_what_was_sent_and_releases_the_rest(smtp_server, monkeypatch):
+    readers = [factories.free_reader() for _ in range(5)]
+    issue = factories.make_issue([make_article()])
+    sending.schedule(issue, at=timezone.now(), queue=False)
+    prepare = sending.IssueMailer.prepare
+    broken_reader = readers[3]
+
+    def fails_for_one_reader(self, session, delivery, reader, now):
+        if delivery.reader_id == broken_reader.pk:
+            raise ValueError("a template broke")
+        return prepare(self, session, delivery, reader, now)
+
+    monkeypatch.setattr(sending.IssueMailer, "prepare", fails_for_one_reader)
+    with pytest.raises(ValueError), WorkerHandle(commit_every=10) as worker:
+        sending.run_send(issue.pk, worker=worker)
+    # Its copy was first prepared while the previous email was in flight: that email's outcome is kept.
+    assert _recipients(smtp_server) == sorted(r.email for r in readers[:3])
+    states = dict(Delivery.objects.filter(issue=issue).values_list("reader_id", "state"))
+    assert [states[r.pk] for r in readers] == [DeliveryState.SENT] * 3 + [DeliveryState.PENDING] * 2
+
+    monkeypatch.undo()
+    with WorkerHandle() as worker:
+        sending.run_send(issue.pk, worker=worker)
+    assert _recipients(smtp_server) == sorted(r.email for r in readers)
 
 
 def test_editor_confirmed_resend_of_flagged_delivery(smtp_server, admin_user):

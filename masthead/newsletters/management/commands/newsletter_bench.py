@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--async-commit", action="store_true", help="PostgreSQL: NEWSLETTER_ASYNC_COMMIT for the worker."
         )
+        parser.add_argument(
+            "--commit-every",
+            type=int,
+            help="Emails whose outcomes the worker commits together (NEWSLETTER_COMMIT_EVERY).",
+        )
         parser.add_argument("--seed-only", action="store_true", help="(internal) Seed the current database.")
         parser.add_argument("--freeze-seconds", type=int, help="(internal) How long freezing this issue took.")
 
@@ -39,5 +44,6 @@ class Command(BaseCommand):
             keep=keep,
             batch_size=batch_size,
             async_commit=options.get("async_commit", False),
+            commit_every=options.get("commit_every"),
             out=self.stdout.write,
         )

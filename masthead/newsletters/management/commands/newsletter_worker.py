@@ -2,8 +2,9 @@
 
 Run it beside (or instead of) `db_worker` for newsletters. Killed at any
 point and restarted, it finishes the send: the claims of a dead worker go back
-to pending, except the one email it may have had in flight, which is flagged.
-SIGTERM or Ctrl-C stops it cleanly after the current email.
+to pending, except the emails whose outcomes it had not committed yet (at
+most its commit window, NEWSLETTER_COMMIT_EVERY), which are flagged. SIGTERM
+or Ctrl-C stops it cleanly after the current email, recording every outcome.
 """
 
 import json
@@ -25,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--issue", type=int, help="Work on this issue only.")
         parser.add_argument("--until-idle", action="store_true", help="Exit when there is nothing left to send.")
         parser.add_argument("--batch-size", type=int, help="Deliveries per claim (default NEWSLETTER_BATCH_SIZE).")
+        parser.add_argument(
+            "--commit-every",
+            type=int,
+            help="Emails whose outcomes are committed together; also the most a kill leaves flagged per issue "
+            "(default NEWSLETTER_COMMIT_EVERY).",
+        )
         parser.add_argument("--rate", type=float, help="Emails per second (default NEWSLETTER_SEND_RATE; 0: no limit).")
         parser.add_argument("--interval", type=float, default=5.0, help="Seconds between looks for due issues.")
         parser.add_argument("--json", action="store_true", help="Print a JSON summary at the end.")
@@ -48,7 +55,7 @@ class Command(BaseCommand):
         totals = {"sent": 0, "failed": 0, "unknown": 0, "retry": 0, "skipped": 0, "batches": 0, "variants": 0}
         started = time.monotonic()
         send_seconds = 0.0
-        with WorkerHandle() as worker:
+        with WorkerHandle(commit_every=options.get("commit_every")) as worker:
             while not self.stopping:
                 recover_abandoned(current_id=worker.id)
                 ids = [issue] if issue else sending.due_issue_ids()
