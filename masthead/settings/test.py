@@ -21,3 +21,6 @@ WHITENOISE_AUTOREFRESH = True
 ACCESS_FUNNEL_FLUSH_SECONDS = 0
 # One process: the cache need not be shared, and each test empties it (conftest.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every change in a test happens in this process, which forgets its copy at once: no need to re-read the
+# content version every second (that would make query counts depend on timing).
+CONTENT_VERSION_SECONDS = 3600
