@@ -237,6 +237,9 @@ NEWSLETTER_FROM_EMAIL = env_str("NEWSLETTER_FROM_EMAIL", "") or DEFAULT_FROM_EMA
 NEWSLETTER_SEND_RATE = float(env_str("NEWSLETTER_SEND_RATE", "0"))
 # Deliveries a worker claims at a time (one SMTP connection per batch).
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
+# Emails a send worker may have handed to the mail server before their outcomes are committed: the most
+# a killed worker can leave flagged "unknown" (1 = commit every email; see docs/features/newsletters.md).
+NEWSLETTER_COMMIT_EVERY = env_int("NEWSLETTER_COMMIT_EVERY", 20)
 # A send worker silent for this long is dead: its in-flight delivery is flagged, the rest go back to pending.
 NEWSLETTER_WORKER_STALE_SECONDS = env_int("NEWSLETTER_WORKER_STALE_SECONDS", 120)
 # How often a send running under db_worker is checked for a worker that died mid-send.
