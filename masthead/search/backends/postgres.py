@@ -148,17 +148,18 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             return FilterSQL(f"{self.MATCHED_ID_SQL} <> ALL(%s)", [nonlive_page_ids()])
         return FilterSQL(f"{self.MATCHED_ID_SQL} = ANY(%s)", [nonlive_page_ids()])
 
-    def fetchall(self, sql: str, params, *, bitmaps_only: bool = False) -> list[tuple]:
+    def fetchall(self, sql: str, params) -> list[tuple]:
         connection = connections[self.query_compiler.queryset.db]
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
+            # Nor plain index scans: with a LIMIT (a capped count, the newest candidates) the planner likes to
+            # walk the primary key and check the vector of every entry on the way, which it prices as cheap
+            # but which reads each one out of line (2-3 s for a common word). Bitmaps from the GIN index
+            # (and index-only scans) remain.
+            cursor.execute("SET LOCAL enable_indexscan = off")
             # A common word's estimated cost passes `jit_above_cost`, and compiling the plan (up to 2 s with
             # inlining and optimisation) costs far more than running it.
             cursor.execute("SET LOCAL jit = off")
-            if bitmaps_only:
-                # Walking the primary key through a range of ids would check the vector of every entry in it
-                # (out of line: the planner does not see the cost); the GIN index answers both conditions.
-                cursor.execute("SET LOCAL enable_indexscan = off")
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -199,7 +200,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         sql, sql_params = self.candidates_sql(
             where=where, params=params, needs_page=needs_page, after=newest - self.RECENT_ENTRIES
         )
-        rows = self.fetchall(sql, sql_params, bitmaps_only=True)
+        rows = self.fetchall(sql, sql_params)
         if len(rows) >= self.CANDIDATES:
             return rows
         return self.fetchall(*self.candidates_sql(where=where, params=params, needs_page=needs_page))
