@@ -9,6 +9,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from masthead.accounts.code_guard import single_use_code
+from masthead.articles import serving
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
@@ -43,4 +44,11 @@ if settings.MASTHEAD_SERVE_MEDIA:
         re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     )
 
-urlpatterns.append(path("", include(wagtail_urls)))
+# Wagtail's page view, with kept article routes answered first (masthead.articles.serving); its
+# other patterns stay ahead of the catch-all, and the catch-all keeps its name for `pageurl` and reverse().
+urlpatterns += [
+    pattern
+    if getattr(pattern, "name", None) != "wagtail_serve"
+    else re_path(pattern.pattern.regex.pattern, serving.serve, name="wagtail_serve")
+    for pattern in wagtail_urls.urlpatterns
+]

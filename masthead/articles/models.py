@@ -192,7 +192,7 @@ class ArticleIndexPage(Page):
     def serve(self, request: HttpRequest, *args, **kwargs):
         from .serving import kept_page
 
-        return kept_page(request, lambda: super(ArticleIndexPage, self).serve(request, *args, **kwargs))
+        return kept_page(request, lambda: super(ArticleIndexPage, self).serve(request, *args, **kwargs), page=self)
 
 
 class ArticleAuthor(Orderable):

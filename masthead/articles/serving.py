@@ -214,13 +214,20 @@ def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> Ht
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
-    """Wagtail's page view, with kept article routes answered first."""
+    """Wagtail's page view, with kept article routes and kept pages (front page, archive) answered first.
+
+    A page is only ever kept by a page that Wagtail routed and served after its own checks (view
+    restrictions); adding a restriction raises the content version, which every key holds.
+    """
     from wagtail.views import serve as wagtail_serve
 
     if fast_route_enabled():
         route = route_for(request)
         if route is not None:
             return serve_article(request, route)
+        _, html = _kept_html(request)
+        if html is not None:
+            return _kept_response(request, html)
     return wagtail_serve(request, path)
 
 
@@ -245,18 +252,16 @@ def _page_key(request: HttpRequest) -> str | None:
     )
 
 
-def kept_page(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
+def kept_page(request: HttpRequest, render: Callable[[], HttpResponse], *, page=None) -> HttpResponse:
     """A page that shows nothing of the reader but whether they are signed in: rendered once per content version.
 
     `render` returns the page's (unrendered) TemplateResponse. Anything else, or an answer other than
-    200, is passed on as it is and not kept.
+    200, is passed on as it is and not kept. A Wagtail `page` under a view restriction is never kept:
+    who may see it is more than "signed in or not".
     """
-    key = _page_key(request)
-    html = _pages.get(key) if key else None
-    if html is None and key:
-        html = cache.get(key)
-        if html is not None:
-            _pages.set(key, html)
+    if page is not None and page.get_view_restrictions().exists():
+        return render()
+    key, html = _kept_html(request)
     if html is None:
         response = render()
         if key is None or response.status_code != 200 or not isinstance(response, TemplateResponse):
@@ -268,6 +273,21 @@ def kept_page(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpR
         html = response.content.decode()
         _pages.set(key, html)
         cache.set(key, html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
+    return _kept_response(request, html)
+
+
+def _kept_html(request: HttpRequest) -> tuple[str | None, str | None]:
+    """The key of this request's kept page, and the page if it is kept."""
+    key = _page_key(request)
+    html = _pages.get(key) if key else None
+    if html is None and key:
+        html = cache.get(key)
+        if html is not None:
+            _pages.set(key, html)
+    return key, html
+
+
+def _kept_response(request: HttpRequest, html: str) -> HttpResponse:
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     return HttpResponse(html, content_type="text/html; charset=utf-8")

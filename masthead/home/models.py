@@ -37,7 +37,7 @@ class HomePage(Page):
         from masthead.articles.serving import kept_page
 
         # The same front page for every reader: rendered once per content version (masthead.articles.serving).
-        return kept_page(request, lambda: super(HomePage, self).serve(request, *args, **kwargs))
+        return kept_page(request, lambda: super(HomePage, self).serve(request, *args, **kwargs), page=self)
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         from .selectors import front_page

@@ -173,3 +173,52 @@ def test_when_the_version_cannot_be_read_nothing_is_kept(monkeypatch):
     client = _client_for(factories.subscriber())
     assert secret in client.get(article.url).content.decode()
     assert secret not in Client().get(article.url).content.decode()
+
+
+# --- Kept pages: the front page, the archive, hubs ----------------------------------------------
+
+
+def test_the_front_page_is_kept_per_signed_in_state_and_shows_a_new_article_at_once():
+    from masthead.articles.tests.factories import make_article
+
+    make_article(title="An older headline")
+    anonymous, signed_in = Client(), _client_for(factories.reader())
+    for client in (anonymous, signed_in):
+        client.get("/")
+    assert "Sign out" not in anonymous.get("/").content.decode()
+    home = signed_in.get("/").content.decode()
+    assert "Sign out" in home
+    assert "mastheadcsrftokenplaceholder" not in home
+    make_article(title="A headline published just now")
+    assert "A headline published just now" in anonymous.get("/").content.decode()
+
+
+def test_a_kept_hub_page_is_the_same_for_everyone_but_the_token():
+    from masthead.articles.tests.factories import TopicFactory, make_article
+
+    topic = TopicFactory()
+    make_article(topics=[topic])
+    first, second = _client_for(factories.reader()), _client_for(factories.subscriber())
+    first.get(topic.get_absolute_url())
+    one = first.get(topic.get_absolute_url()).content.decode()
+    two = second.get(topic.get_absolute_url()).content.decode()
+    assert TOKEN.sub("", one) == TOKEN.sub("", two)
+    assert set(TOKEN.findall(one)).isdisjoint(TOKEN.findall(two))
+
+
+def test_a_front_page_restricted_to_a_group_is_never_kept_for_another_signed_in_reader():
+    from django.contrib.auth.models import Group
+
+    from masthead.home.models import HomePage
+
+    home = HomePage.objects.get()
+    editors = Group.objects.create(name="Insiders")
+    restriction = PageViewRestriction.objects.create(page=home, restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.add(editors)
+    insider = factories.reader()
+    insider.groups.add(editors)
+    client = _client_for(insider)
+    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 200
+    outsider = _client_for(factories.reader())
+    assert outsider.get("/").status_code != 200  # Wagtail's restriction answers, not a kept page

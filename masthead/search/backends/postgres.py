@@ -4,9 +4,9 @@
   server's `default_text_search_config`, which may be `simple`).
 - Weights: Wagtail maps search-field boosts to tsvector weights A-D, so the
   dek (boost 2) outweighs the body; the headline has its own vector.
-- Ranking: one query matches `title || body` against the expression GIN index
-  created by migration 0002 and orders by `ts_rank` times the recency factor;
-  the queryset's filters join by primary key.
+- Ranking: `title || body` is matched through the GIN index of migration
+  0003 (on `(title || body, id)`); a bounded set of candidates is ordered by
+  `ts_rank` times the recency factor; the queryset's filters are id sets.
 - Indexing: each field's text is computed once per object, not once per
   column, and relations that only filter (topics, countries, authors) are
   not read while indexing.
@@ -88,7 +88,7 @@ class MastheadPostgresIndex(PostgresIndex):
 
 class TsqueryMixin:
     # The index vector this compiler matches: Wagtail's `title || body` (expression GIN index from
-    # migration 0002), or `autocomplete` for autocomplete.
+    # migrations 0002/0003), or `autocomplete` for autocomplete.
     VECTOR_SQL = "(e.title || e.body)"
 
     def build_tsquery_content(self, query, config=None, invert=False):
