@@ -76,6 +76,13 @@ def topic_hub(size: int) -> Pool:
     return Pool(paths=[reverse("articles:topic", kwargs={"slug": slug}) for slug in slugs[:size]])
 
 
+@scenario("search", "Search pages, anonymous: one word, two words, a phrase, faceted, in turn.")
+def search(size: int) -> Pool:
+    from masthead.search.bench import search_urls
+
+    return Pool(paths=search_urls(size), expect=['class="search-status"'], refuse=['class="search-errors"'])
+
+
 def _readers_in_state(size: int, wanted: Callable[[dict], bool]) -> list:
     """`size` reader accounts of the benchmark population whose state (bench.data.reader_state) is wanted."""
     from bench.data import reader_state

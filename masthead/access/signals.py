@@ -13,6 +13,7 @@ from django.apps import apps
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from masthead.accounts.backends import forget_user
 from masthead.core import content_version
 
 
@@ -22,6 +23,7 @@ def bump_access_version(user_id: int | None) -> None:
     from masthead.accounts.models import User
 
     User.objects.filter(pk=user_id).update(access_version=F("access_version") + 1)
+    forget_user(user_id)
 
 
 def _reader_row_changed(sender, instance, **kwargs) -> None:
