@@ -51,7 +51,7 @@ _KNOWN_SERVE_HOOKS = {"wagtail.wagtail_hooks.check_request_method", "wagtail.wag
 
 
 _routes = Memo(getattr(settings, "SERVING_ROUTE_MEMO_SIZE", 20_000))
-_renderings = Memo(getattr(settings, "SERVING_RENDERING_MEMO_SIZE", 256))
+_renderings = Memo(getattr(settings, "SERVING_RENDERING_MEMO_SIZE", 1024))  # about 20 KB each
 
 
 def forget() -> None:
