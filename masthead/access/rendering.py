@@ -14,7 +14,7 @@ from .decisions import ArticleFacts, Decision, Reader, decide_access
 from .enums import Reason
 from .models import AccessSettings
 from .readers import reader_for_request
-from .teaser import teaser_blocks
+from .teaser import teaser_blocks, teaser_raw_blocks
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ def visible_blocks(article, decision: Decision, *, default_paragraphs: int) -> l
     if decision.full:
         return blocks
     return teaser_blocks(blocks, paragraphs=teaser_length(article, default_paragraphs))
+
+
+def visible_raw_blocks(article, decision: Decision, *, default_paragraphs: int) -> list[dict]:
+    """What `visible_blocks` gives, in the body's stored form: for text-only uses (snippets), without decoding."""
+    raw = list(article.body.raw_data)
+    if decision.full:
+        return raw
+    return teaser_raw_blocks(raw, paragraphs=teaser_length(article, default_paragraphs))
 
 
 def article_view_for(article, *, reader: Reader, now: dt.datetime, default_paragraphs: int) -> ArticleView:

@@ -23,3 +23,17 @@ def body_text_blocks(body: StreamValue) -> Iterator[str]:
 
 def body_word_count(body: StreamValue) -> int:
     return sum(len(text.split()) for text in body_text_blocks(body))
+
+
+def raw_text_blocks(raw_blocks) -> Iterator[str]:
+    """`body_text_blocks` of a body's stored form (`StreamValue.raw_data` items): the same text, nothing decoded."""
+    for block in raw_blocks:
+        kind, value = block["type"], block["value"]
+        if kind == "paragraph" and isinstance(value, str):
+            yield strip_tags(value)
+        elif kind == "heading" and isinstance(value, str):
+            yield value
+        elif kind == "pull_quote" and isinstance(value, dict):
+            yield str(value.get("quote", ""))
+        elif kind == "block_quote" and isinstance(value, dict):
+            yield strip_tags(str(value.get("text", "")))

@@ -13,11 +13,12 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
+from masthead.access.decisions import decide_access
 from masthead.access.models import AccessSettings
 from masthead.access.readers import reader_for_request
-from masthead.access.rendering import article_view_for
+from masthead.access.rendering import facts_for, visible_raw_blocks
 from masthead.articles.models import ArticlePage
-from masthead.articles.text import body_text_blocks
+from masthead.articles.text import raw_text_blocks
 
 from . import selectors
 from .filters import SORTS, SearchRequest, parse_request
@@ -54,8 +55,9 @@ def results_for_reader(
     terms = query.highlight_terms
     results = []
     for article in articles:
-        view = article_view_for(article, reader=reader, now=now, default_paragraphs=default_paragraphs)
-        visible = list(body_text_blocks(view.blocks))
+        decision = decide_access(reader=reader, article=facts_for(article), now=now)
+        # The snippet needs text only: cut the stored body, decoding nothing (no image query per result).
+        visible = list(raw_text_blocks(visible_raw_blocks(article, decision, default_paragraphs=default_paragraphs)))
         results.append(
             Result(
                 article=article,

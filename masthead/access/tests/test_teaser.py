@@ -39,3 +39,17 @@ def test_a_teaser_never_shows_a_whole_article():
 
 def test_a_body_without_paragraphs_has_no_teaser():
     assert teaser_blocks([Block("heading"), Block("image")], paragraphs=3) == []
+
+
+def test_the_cut_of_the_stored_body_is_the_cut_of_the_decoded_body():
+    import pytest
+
+    from masthead.access.teaser import teaser_raw_blocks
+
+    kinds = ["heading", "paragraph", "image", "paragraph", "pull_quote", "paragraph", "paragraph", "image"]
+    for paragraphs in range(0, 6):
+        decoded = teaser_blocks([Block(kind) for kind in kinds], paragraphs=paragraphs)
+        stored = teaser_raw_blocks([{"type": kind, "value": ""} for kind in kinds], paragraphs=paragraphs)
+        assert _types(decoded) == [block["type"] for block in stored], paragraphs
+    with pytest.raises(KeyError):
+        teaser_raw_blocks([{"value": ""}], paragraphs=1)  # not a stored block: no silent cut
