@@ -56,10 +56,15 @@ class Params:
 
 
 def populate_articles(params: Params, verbosity: int) -> int:
-    """The demo library: structure, authors, pictures, N articles (bulk inserts, search index skipped)."""
+    """The demo library: structure, authors, pictures, N articles (bulk inserts), then the search index.
+
+    The index is built by `search_reindex` after the inserts (the search scenario needs it): at
+    100,000 articles it takes about 10 minutes on SQLite and 25 on PostgreSQL, once per cached library.
+    """
     from django.core.management import call_command
 
     call_command("demo_library", articles=params.articles, seed=params.seed, no_index=True, verbosity=verbosity)
+    call_command("search_reindex", verbosity=verbosity)
     return params.articles
 
 
