@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from wagtail.query import PageQuerySet
 
 from masthead.articles.models import ArticleAuthor, ArticlePage, Author, Country, Topic, WorldRegion
+from masthead.articles.selectors import NEWEST_FIRST
 
 
 def _published() -> PageQuerySet:
@@ -32,7 +33,7 @@ def article_list(
     author: Author | None = None,
 ) -> QuerySet[ArticlePage]:
     """Published articles, newest first, matching every filter given. Bodies are not loaded."""
-    queryset = _published().defer_streamfields().order_by("-first_published_at", "-pk")
+    queryset = _published().defer_streamfields().order_by(*NEWEST_FIRST)
     if topic is not None:
         queryset = queryset.filter(
             pk__in=ArticlePage.topics.through.objects.filter(topic=topic).values("articlepage_id")

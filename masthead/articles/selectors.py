@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from django.core.cache import cache
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 from wagtail.models import PageViewRestriction
 
 from .models import ArticleAuthor, ArticlePage, Author, Country, Topic, WorldRegion
@@ -48,14 +49,20 @@ def _restricted_paths() -> list[str]:
     return paths
 
 
-def _live_articles() -> QuerySet[ArticlePage]:
-    """Live articles outside private sections, newest first.
+# Newest first, ties broken by the page table's own id. Both keys must be columns of the page table:
+# then the database walks its first_published_at index (whose entries end with the row id) and stops
+# after a page of results; a key on the article table makes it sort every live article (at 100,000
+# articles on SQLite: 218 ms instead of 0.1 ms for "newest 3 of a topic"). Django reads "id" and "pk"
+# of an ArticlePage as the article table's page_ptr_id (it trims the join), hence the raw column.
+NEWEST_FIRST = (
+    F("first_published_at").desc(),
+    RawSQL('"wagtailcore_page"."id"', ()).desc(),
+)
 
-    The tie-break is the page table's own id (`id`, not `pk`, which is the
-    article table's column): with both sort keys on one table the database
-    walks the date index instead of sorting every article.
-    """
-    queryset = ArticlePage.objects.live().order_by("-first_published_at", "-id")
+
+def _live_articles() -> QuerySet[ArticlePage]:
+    """Live articles outside private sections, newest first (`NEWEST_FIRST`)."""
+    queryset = ArticlePage.objects.live().order_by(*NEWEST_FIRST)
     for path in _restricted_paths():
         queryset = queryset.exclude(path__startswith=path)
     return queryset
