@@ -80,7 +80,8 @@ def topic_hub(size: int) -> Pool:
 def search(size: int) -> Pool:
     from masthead.search.bench import search_urls
 
-    return Pool(paths=search_urls(size), expect=['class="search-status"'], refuse=['class="search-errors"'])
+    # The demo vocabulary gives about 200 distinct queries of the four kinds; more would repeat.
+    return Pool(paths=search_urls(min(size, 200)), expect=['class="search-status"'], refuse=['class="search-errors"'])
 
 
 def _readers_in_state(size: int, wanted: Callable[[dict], bool]) -> list:
