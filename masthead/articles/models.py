@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import DatabaseError, models
 from django.urls import reverse
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -205,6 +206,23 @@ class ArticleAuthor(Orderable):
         unique_together = [("page", "author")]
 
 
+logger = logging.getLogger(__name__)
+
+
+def _more_like_this(article: ArticlePage) -> list:
+    """Related reading under an article: the search app's "more like this" (shared topics and regions,
+    similar words), or, if the search backend fails, the newest articles sharing a topic."""
+    from masthead.search.selectors import more_like_this
+
+    from . import selectors
+
+    try:
+        return more_like_this(article, limit=3)
+    except DatabaseError:
+        logger.exception("More like this failed for article %s; showing articles of the same topics", article.pk)
+        return selectors.related_articles(article=article, limit=3)
+
+
 class ArticlePage(Page):
     dek = models.CharField(
         max_length=300, help_text="One sentence under the headline that says what the article argues."
@@ -290,7 +308,7 @@ class ArticlePage(Page):
         # Only what the reader may read leaves the server: the teaser is cut here, before rendering.
         context["body_blocks"] = view.blocks
         context["authors"] = authors = selectors.article_authors(article=self)
-        context["related"] = selectors.related_articles(article=self, limit=3)
+        context["related"] = _more_like_this(self)
         context["structured_data"] = article_structured_data(
             request=request,
             article=self,
