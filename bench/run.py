@@ -44,7 +44,7 @@ PROFILES = {
     "full": {"articles": 100_000, "readers": 1_000_000, "duration": 15, "warmup": 5, "pool": 1_000},
 }
 CONNECTIONS = (1, 16)
-CHECKED = 100  # requests of each pool sent once, and checked, before the warm-up
+CHECKED = 100  # requests of each pool sent once, and checked, before the warm-up (--warm-all: every one)
 FETCH_TIMEOUT_S = 60
 REFERENCE_SCENARIO = "article_anonymous"  # the reference page is the first page of its pool
 
@@ -75,6 +75,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, help="Seconds per measured wrk run (smoke 3, full 15).")
     parser.add_argument("--warmup", type=int, help="Seconds of warm-up per scenario, not measured (smoke 1, full 5).")
     parser.add_argument("--pool", type=int, help="Distinct requests per scenario at most (smoke 50, full 1,000).")
+    parser.add_argument(
+        "--warm-all",
+        action="store_true",
+        help="Send every request of each pool once before measuring (a site whose pages were all read since the "
+        "last publication), not only the first 100 (the default: mostly first visits when the pool is large).",
+    )
     parser.add_argument("--scenarios", help=f"Comma-separated subset of: {','.join(SCENARIOS)} (default: all).")
     args = parser.parse_args(argv)
     for name, value in PROFILES[args.profile].items():
@@ -148,7 +154,8 @@ class Run:
         The first pass also leaves the library as a long-running site's: image renditions made, caches filled.
         Each of those answers must contain every `expect` text and no `refuse` text (the right reader was seen).
         """
-        size = min(max(len(paths), len(cookies)), CHECKED)
+        whole = max(len(paths), len(cookies))
+        size = whole if self.args.warm_all else min(whole, CHECKED)
         pairs = [(paths[i % len(paths)], cookies[i % len(cookies)] if cookies else None) for i in range(size)]
         with ThreadPoolExecutor(max_workers=4) as pool:
             bodies = list(pool.map(lambda pair: _fetch(server, *pair), pairs))
