@@ -145,6 +145,7 @@ def _rendering_signature(*, request: HttpRequest, article_pk: int, decision, sig
         tuple(sorted(decision.details.items())),
         signed_in,
         timezone.localdate().year,
+        request.scheme,  # absolute URLs in the page (image, structured data) carry it
         request.get_host(),
         request.path,
     )
@@ -248,7 +249,9 @@ def _page_key(request: HttpRequest) -> str | None:
         return None
     signed_in = request.user.is_authenticated
     return _shared_key(
-        "masthead.page.v1", version, (request.get_host(), request.path, query, signed_in, timezone.localdate().year)
+        "masthead.page.v1",
+        version,
+        (request.scheme, request.get_host(), request.path, query, signed_in, timezone.localdate().year),
     )
 
 
