@@ -50,21 +50,6 @@ def _is_staff(user) -> bool:
     return user.is_active and (user.is_staff or user.is_superuser or user.has_perm("wagtailadmin.access_admin"))
 
 
-def meter_state(*, user, article_ids: Iterable[int], quota: int, now: dt.datetime) -> MeterState:
-    """The reader's use of the meter this month, and which of these articles they have unlocked."""
-    article_ids = list(article_ids)
-    month = month_of(now)
-    used = MeterUnlock.objects.filter(reader=user, month=month, source=UnlockSource.METER).count()
-    unlocked = (
-        frozenset(
-            MeterUnlock.objects.filter(reader=user, article_id__in=article_ids).values_list("article_id", flat=True)
-        )
-        if article_ids
-        else frozenset()
-    )
-    return MeterState(quota=quota, used=used, unlocked=unlocked)
-
-
 @dataclass(frozen=True)
 class _AccountFacts:
     """What a signed-in reader's account says, whatever the request: cached per access version."""
