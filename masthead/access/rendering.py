@@ -53,10 +53,14 @@ def visible_raw_blocks(article, decision: Decision, *, default_paragraphs: int) 
     return teaser_raw_blocks(raw, paragraphs=teaser_length(article, default_paragraphs))
 
 
-def article_view_for(article, *, reader: Reader, now: dt.datetime, default_paragraphs: int) -> ArticleView:
-    decision = decide_access(reader=reader, article=facts_for(article), now=now)
+def _view(article, decision: Decision, *, default_paragraphs: int) -> ArticleView:
     blocks = visible_blocks(article, decision, default_paragraphs=default_paragraphs)
     return ArticleView(decision=decision, blocks=blocks, withheld=len(article.body) - len(blocks))
+
+
+def article_view_for(article, *, reader: Reader, now: dt.datetime, default_paragraphs: int) -> ArticleView:
+    decision = decide_access(reader=reader, article=facts_for(article), now=now)
+    return _view(article, decision, default_paragraphs=default_paragraphs)
 
 
 def decision_for_request(
@@ -70,9 +74,7 @@ def decision_for_request(
 
 def article_view_from_decision(request: HttpRequest, article, decision: Decision) -> ArticleView:
     """What a decision already taken lets the reader see of this article's body."""
-    default = AccessSettings.for_request(request).teaser_paragraphs
-    blocks = visible_blocks(article, decision, default_paragraphs=default)
-    return ArticleView(decision=decision, blocks=blocks, withheld=len(article.body) - len(blocks))
+    return _view(article, decision, default_paragraphs=AccessSettings.for_request(request).teaser_paragraphs)
 
 
 def article_view(request: HttpRequest, article, *, now: dt.datetime | None = None) -> ArticleView:

@@ -324,7 +324,6 @@ class ArticlePage(Page):
 
     def serve(self, request: HttpRequest, *args, **kwargs):
         from masthead.access import views as access_views
-        from masthead.core import content_version
 
         from . import serving
 
@@ -332,12 +331,9 @@ class ArticlePage(Page):
         if gift_response is not None:
             return gift_response
         request.is_preview = False  # type: ignore[attr-defined]  # Wagtail sets this flag in Page.serve too
+        route = serving.article_route(self)
         # Wagtail routed this URL here and checked view restrictions: the next request may skip both.
-        serving.remember_route(request, self, content_version.current())
-        site = self.get_site()
-        route = serving.ArticleRoute(
-            pk=self.pk, site_id=site.pk if site else 0, free_for_everyone=self.free_for_everyone
-        )
+        serving.remember_route(request, self, route)
         return serving.serve_article(request, route, page=self)
 
     @cached_property

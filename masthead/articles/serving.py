@@ -88,12 +88,13 @@ def _route_key(request: HttpRequest, version: int) -> tuple:
     return ("route", version, request.get_host(), request.path)
 
 
+def _readable_request(request: HttpRequest) -> bool:
+    """A GET or HEAD outside Wagtail's preview: the only requests a kept copy may answer or come from."""
+    return request.method in ("GET", "HEAD") and not getattr(request, "is_preview", False)
+
+
 def _cacheable_request(request: HttpRequest) -> bool:
-    return (
-        request.method in ("GET", "HEAD")
-        and not request.META.get("QUERY_STRING")
-        and not getattr(request, "is_preview", False)
-    )
+    return _readable_request(request) and not request.META.get("QUERY_STRING")
 
 
 def route_for(request: HttpRequest) -> ArticleRoute | None:
@@ -106,19 +107,22 @@ def route_for(request: HttpRequest) -> ArticleRoute | None:
     return _routes.get(_route_key(request, version))
 
 
-def remember_route(request: HttpRequest, page, version: int) -> None:
-    """After Wagtail routed this URL to a live article: keep the route, unless the page is restricted."""
-    if version < 0 or not _cacheable_request(request) or not page.live:
-        return
-    if page.get_view_restrictions().exists():
-        return
+def article_route(page) -> ArticleRoute:
     site = page.get_site()
-    if site is None:
+    return ArticleRoute(pk=page.pk, site_id=site.pk if site else 0, free_for_everyone=page.free_for_everyone)
+
+
+def remember_route(request: HttpRequest, page, route: ArticleRoute) -> None:
+    """After Wagtail routed this URL to a live article: keep the route, unless the page is restricted.
+
+    Nothing is kept while the fast route is off (nothing would read it) or the page has no site.
+    """
+    if not fast_route_enabled() or not _cacheable_request(request) or not page.live or not route.site_id:
         return
-    _routes.set(
-        _route_key(request, version),
-        ArticleRoute(pk=page.pk, site_id=site.pk, free_for_everyone=page.free_for_everyone),
-    )
+    version = content_version.current()
+    if version < 0 or page.get_view_restrictions().exists():
+        return
+    _routes.set(_route_key(request, version), route)
 
 
 def _personal_request(request: HttpRequest) -> bool:
@@ -239,7 +243,7 @@ _KEPT_QUERY = re.compile(r"^(page=[0-9]{1,6})?$")
 
 
 def _page_key(request: HttpRequest) -> str | None:
-    if request.method not in ("GET", "HEAD") or getattr(request, "is_preview", False):
+    if not _readable_request(request):
         return None
     query = request.META.get("QUERY_STRING", "")
     if not _KEPT_QUERY.match(query) or _personal_request(request):
