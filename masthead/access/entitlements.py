@@ -8,6 +8,7 @@ Stripe subscriptions join this list when billing lands; nothing else changes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -41,7 +42,12 @@ Source = Callable[..., Iterable[Entitlement]]
 
 
 def sources() -> list[Source]:
-    return [import_string(path) for path in getattr(settings, "ACCESS_ENTITLEMENT_SOURCES", DEFAULT_SOURCES)]
+    return list(_imported(tuple(getattr(settings, "ACCESS_ENTITLEMENT_SOURCES", DEFAULT_SOURCES))))
+
+
+@functools.cache
+def _imported(paths: tuple[str, ...]) -> tuple[Source, ...]:
+    return tuple(import_string(path) for path in paths)
 
 
 def per_request(source: Source) -> bool:

@@ -17,7 +17,8 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
+
+from masthead.core.clock import local_date
 
 from .enums import FunnelEvent
 from .models import FunnelCount
@@ -32,7 +33,7 @@ _last_flush = time.monotonic()
 
 
 def record(event: FunnelEvent, *, article_id: int, institution_id: int | None = None, now: dt.datetime | None = None):
-    day = timezone.localtime(now or timezone.now()).date()
+    day = local_date(now)
     with _lock:
         _pending[(day, article_id, int(event), institution_id or 0)] += 1
     if time.monotonic() - _last_flush >= getattr(settings, "ACCESS_FUNNEL_FLUSH_SECONDS", 5):

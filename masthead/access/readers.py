@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from masthead.accounts.selectors import user_email_verified
 from masthead.core import content_version
+from masthead.core.clock import local_date
 from masthead.core.memo import Memo
 
 from . import entitlements
@@ -75,7 +76,7 @@ def _account_facts(user, *, now: dt.datetime) -> _AccountFacts:
     version = content_version.current()
     # The flags are read from the user's row on every request; the day bounds institutions' dates.
     flags = (user.is_active, user.is_staff, user.is_superuser)
-    day = timezone.localtime(now).date()
+    day = local_date(now)
     # date_joined tells apart two accounts that got the same id (SQLite reuses the id of a rolled-back row).
     key = (user.pk, user.date_joined, user.access_version, flags, version, day) if version >= 0 else None
     found = _accounts.get(key) if key else None

@@ -10,13 +10,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from masthead.core.clock import local_date
+
 from .enums import UnlockSource
 from .models import GiftLink, Institution, InstitutionSeat, MeterUnlock
 
 
 def month_of(moment: dt.datetime) -> dt.date:
     """The first day of the calendar month of `moment`, in the publication's time zone."""
-    return timezone.localtime(moment).date().replace(day=1)
+    return local_date(moment).replace(day=1)
 
 
 @dataclass(frozen=True)

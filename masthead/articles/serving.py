@@ -31,20 +31,26 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from wagtail import hooks
 
 from masthead.core import content_version
+from masthead.core.clock import local_date
+from masthead.core.csrf import get_token
 from masthead.core.memo import Memo
+
+if TYPE_CHECKING:
+    from masthead.access.decisions import Decision
 
 # Stands in for the CSRF token in a kept rendering; letters only, so escaping leaves it alone.
 CSRF_PLACEHOLDER = "mastheadcsrftokenplaceholderxq"
+_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 # Wagtail's own hooks that run before a page is served; any other hook turns the fast route off.
 # The fast route serves only GET and HEAD (which every page allows) of unrestricted pages.
 _KNOWN_SERVE_HOOKS = {"wagtail.wagtail_hooks.check_request_method", "wagtail.wagtail_hooks.check_view_restrictions"}
@@ -84,8 +90,16 @@ def fast_route_enabled() -> bool:
     return getattr(settings, "SERVING_FAST_ROUTE", True) and _only_known_serve_hooks()
 
 
+def _host(request: HttpRequest) -> str:
+    """`request.get_host()` (which checks ALLOWED_HOSTS), worked out once per request."""
+    host = request.__dict__.get("_masthead_host")
+    if host is None:
+        host = request.__dict__["_masthead_host"] = request.get_host()
+    return host
+
+
 def _route_key(request: HttpRequest, version: int) -> tuple:
-    return ("route", version, request.get_host(), request.path)
+    return ("route", version, _host(request), request.path)
 
 
 def _readable_request(request: HttpRequest) -> bool:
@@ -148,9 +162,9 @@ def _rendering_signature(*, request: HttpRequest, article_pk: int, decision, sig
         decision.institution_id,
         tuple(sorted(decision.details.items())),
         signed_in,
-        timezone.localdate().year,
+        local_date().year,
         request.scheme,  # absolute URLs in the page (image, structured data) carry it
-        request.get_host(),
+        _host(request),
         request.path,
     )
 
@@ -159,63 +173,98 @@ def _shared_key(prefix: str, version: int, signature: tuple) -> str:
     return f"{prefix}:{version}:{hashlib.sha256(repr(signature).encode()).hexdigest()[:40]}"
 
 
-def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> HttpResponse:
-    """The article page for the reader behind this request."""
-    from masthead.access import views as access_views
-    from masthead.access.decisions import ArticleFacts
-    from masthead.access.rendering import apply_cache_policy, article_view_from_decision, decision_for_request
+def _parts(html: str) -> tuple[bytes, ...]:
+    """A kept page, encoded once and cut where the CSRF token goes."""
+    return tuple(html.encode().split(_PLACEHOLDER_BYTES))
 
-    from .models import ArticlePage
+
+def _response(request: HttpRequest, parts: tuple[bytes, ...]) -> HttpResponse:
+    """A kept page with this request's CSRF token filled in (none asked for when the page has no form)."""
+    content = parts[0] if len(parts) == 1 else get_token(request).encode().join(parts)
+    return HttpResponse(content, content_type="text/html; charset=utf-8")
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """The decision for this request's reader, and the kept rendering it may be answered with."""
+
+    decision: Decision
+    signed_in: bool
+    key: tuple | None  # None: this request's page must not be kept
+    parts: tuple[bytes, ...] | None  # None: not kept (yet)
+
+
+def _look_up_article(request: HttpRequest, route: ArticleRoute) -> _Lookup:
+    from masthead.access.decisions import ArticleFacts
+    from masthead.access.rendering import decision_for_request
 
     version = content_version.current()
-    now = timezone.now()
     facts = ArticleFacts(id=route.pk, free_for_everyone=route.free_for_everyone)
-    decision = decision_for_request(request, facts, site_id=route.site_id, now=now)
+    decision = decision_for_request(request, facts, site_id=route.site_id, now=timezone.now())
     signed_in = request.user.is_authenticated
     keep = version >= 0 and _cacheable_request(request) and not _personal_request(request)
     keep = keep and decision.offer != "verify"  # that offer names the reader's address
-
-    memo_key = (
+    if not keep:
+        return _Lookup(decision, signed_in, None, None)
+    key = (
         version,
         _rendering_signature(request=request, article_pk=route.pk, decision=decision, signed_in=signed_in),
     )
-    html = _renderings.get(memo_key) if keep else None
-    if html is None and keep:
-        html = cache.get(_shared_key("masthead.rendering.v1", *memo_key))
+    parts = _renderings.get(key)
+    if parts is None:
+        html = cache.get(_shared_key("masthead.rendering.v1", *key))
         if html is not None:
-            _renderings.set(memo_key, html)
+            parts = _parts(html)
+            _renderings.set(key, parts)
+    return _Lookup(decision, signed_in, key, parts)
 
-    if html is None:
-        if page is None:
-            page = ArticlePage.objects.live().filter(pk=route.pk).first()
-            if page is None:  # unpublished since the route was kept and the version not yet read again
-                from django.http import Http404
 
-                raise Http404("No such article.")
-        view = article_view_from_decision(request, page, decision)
-        context = page.get_context(request, access_view=view)
-        if keep:
-            context["csrf_token"] = CSRF_PLACEHOLDER
-        response = TemplateResponse(request, page.get_template(request), context)
-        response.render()
-        if not keep:
-            response.access_decision = decision  # type: ignore[attr-defined]
-            apply_cache_policy(response, decision, signed_in=signed_in)
-            access_views.record_article_view(request, route.pk, decision)
-            return response
-        html = response.content.decode()
-        _renderings.set(memo_key, html)
-        cache.set(
-            _shared_key("masthead.rendering.v1", *memo_key), html, getattr(settings, "SERVING_CACHE_SECONDS", 3600)
-        )
+def _finish_article(request: HttpRequest, route: ArticleRoute, found: _Lookup, response: HttpResponse) -> HttpResponse:
+    from masthead.access import views as access_views
+    from masthead.access.rendering import apply_cache_policy
 
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    kept = HttpResponse(html, content_type="text/html; charset=utf-8")
-    kept.access_decision = decision  # type: ignore[attr-defined]  # what was decided, for logs and tests
-    apply_cache_policy(kept, decision, signed_in=signed_in)
-    access_views.record_article_view(request, route.pk, decision)
-    return kept
+    response.access_decision = found.decision  # type: ignore[attr-defined]  # what was decided, for logs and tests
+    apply_cache_policy(response, found.decision, signed_in=found.signed_in)
+    access_views.record_article_view(request, route.pk, found.decision)
+    return response
+
+
+def answer_article(request: HttpRequest, route: ArticleRoute) -> HttpResponse | None:
+    """The article page from its kept rendering for this reader's decision; None when it is not kept."""
+    found = _look_up_article(request, route)
+    if found.parts is None:
+        return None
+    return _finish_article(request, route, found, _response(request, found.parts))
+
+
+def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> HttpResponse:
+    """The article page for the reader behind this request."""
+    from masthead.access.rendering import article_view_from_decision
+
+    from .models import ArticlePage
+
+    found = _look_up_article(request, route)
+    if found.parts is not None:
+        return _finish_article(request, route, found, _response(request, found.parts))
+    if page is None:
+        page = ArticlePage.objects.live().filter(pk=route.pk).first()
+        if page is None:  # unpublished since the route was kept and the version not yet read again
+            from django.http import Http404
+
+            raise Http404("No such article.")
+    view = article_view_from_decision(request, page, found.decision)
+    context = page.get_context(request, access_view=view)
+    if found.key is not None:
+        context["csrf_token"] = CSRF_PLACEHOLDER
+    response = TemplateResponse(request, page.get_template(request), context)
+    response.render()
+    if found.key is None:
+        return _finish_article(request, route, found, response)
+    html = response.content.decode()
+    parts = _parts(html)
+    _renderings.set(found.key, parts)
+    cache.set(_shared_key("masthead.rendering.v1", *found.key), html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
+    return _finish_article(request, route, found, _response(request, parts))
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
@@ -230,16 +279,22 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
         route = route_for(request)
         if route is not None:
             return serve_article(request, route)
-        _, html = _kept_html(request)
-        if html is not None:
-            return _kept_response(request, html)
+        response = answer_page(request)
+        if response is not None:
+            return response
     return wagtail_serve(request, path)
 
 
 # --- Pages the same for every reader: the front page, hubs, indexes -----------------------------
 
 _pages = Memo(getattr(settings, "SERVING_PAGE_MEMO_SIZE", 512))
+# (content version, scheme, host, path) of the pages kept in this process: what `may_answer_early` looks at.
+_kept_paths = Memo(getattr(settings, "SERVING_PAGE_MEMO_SIZE", 512))
 _KEPT_QUERY = re.compile(r"^(page=[0-9]{1,6})?$")
+
+
+def _path_key(request: HttpRequest, version: int) -> tuple:
+    return (version, request.scheme, _host(request), request.path)
 
 
 def _page_key(request: HttpRequest) -> str | None:
@@ -255,7 +310,7 @@ def _page_key(request: HttpRequest) -> str | None:
     return _shared_key(
         "masthead.page.v1",
         version,
-        (request.scheme, request.get_host(), request.path, query, signed_in, timezone.localdate().year),
+        (request.scheme, _host(request), request.path, query, signed_in, local_date().year),
     )
 
 
@@ -268,8 +323,8 @@ def kept_page(request: HttpRequest, render: Callable[[], HttpResponse], *, page=
     """
     if page is not None and page.get_view_restrictions().exists():
         return render()
-    key, html = _kept_html(request)
-    if html is None:
+    key, parts = _kept_parts(request)
+    if parts is None:
         response = render()
         if key is None or response.status_code != 200 or not isinstance(response, TemplateResponse):
             return response
@@ -278,26 +333,30 @@ def kept_page(request: HttpRequest, render: Callable[[], HttpResponse], *, page=
         response.context_data = {**(response.context_data or {}), "csrf_token": CSRF_PLACEHOLDER}
         response.render()
         html = response.content.decode()
-        _pages.set(key, html)
+        parts = _parts(html)
+        _pages.set(key, parts)
         cache.set(key, html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
-    return _kept_response(request, html)
+        _kept_paths.set(_path_key(request, content_version.current()), True)
+    return _response(request, parts)
 
 
-def _kept_html(request: HttpRequest) -> tuple[str | None, str | None]:
+def answer_page(request: HttpRequest) -> HttpResponse | None:
+    """This request's kept page (front page, hub, index), or None when it is not kept."""
+    _, parts = _kept_parts(request)
+    return None if parts is None else _response(request, parts)
+
+
+def _kept_parts(request: HttpRequest) -> tuple[str | None, tuple[bytes, ...] | None]:
     """The key of this request's kept page, and the page if it is kept."""
     key = _page_key(request)
-    html = _pages.get(key) if key else None
-    if html is None and key:
+    parts = _pages.get(key) if key else None
+    if parts is None and key:
         html = cache.get(key)
         if html is not None:
-            _pages.set(key, html)
-    return key, html
-
-
-def _kept_response(request: HttpRequest, html: str) -> HttpResponse:
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    return HttpResponse(html, content_type="text/html; charset=utf-8")
+            parts = _parts(html)
+            _pages.set(key, parts)
+            _kept_paths.set(_path_key(request, content_version.current()), True)
+    return key, parts
 
 
 def keep_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -308,3 +367,26 @@ def keep_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return kept_page(request, lambda: view(request, *args, **kwargs))
 
     return wrapper
+
+
+# --- Answering before the rest of the middleware stack ------------------------------------------
+
+
+def may_answer_early(request: HttpRequest) -> bool:
+    """Cheap test, before the session is read: was this URL's page kept in this process at this version?"""
+    if not _readable_request(request) or not fast_route_enabled():
+        return False
+    version = content_version.current()
+    if version < 0:
+        return False
+    if not request.META.get("QUERY_STRING") and _routes.get(_route_key(request, version)) is not None:
+        return True
+    return _kept_paths.get(_path_key(request, version)) is not None
+
+
+def answer_early(request: HttpRequest) -> HttpResponse | None:
+    """The kept article or page for this request, or None: the whole stack and the view then answer it."""
+    route = route_for(request)
+    if route is not None:
+        return answer_article(request, route)
+    return answer_page(request)
