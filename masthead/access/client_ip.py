@@ -8,6 +8,7 @@ writes into that header beyond our own proxies is ignored.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.http import HttpRequest
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+@functools.lru_cache(maxsize=4096)  # the same few addresses come back request after request
 def _parse(value: str) -> IPAddress | None:
     try:
         address = ipaddress.ip_address(value.strip())

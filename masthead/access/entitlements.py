@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from masthead.core import content_version
+from masthead.core.clock import local_date
 from masthead.core.memo import Memo
 
 from .client_ip import IPAddress
@@ -119,12 +119,13 @@ def forget_institutions() -> None:
 
 
 def institution_by_ip(user, facts: RequestFacts) -> Iterable[Entitlement]:
-    if facts.ip is None:
+    records = active_institutions() if facts.ip is not None else []
+    if not records:
         return []
-    today = timezone.localtime(facts.now).date()
+    today = local_date(facts.now)
     return [
         record.entitlement()
-        for record in active_institutions()
+        for record in records
         if record.active_on(today) and any(facts.ip in network for network in record.networks)
     ]
 
@@ -136,7 +137,7 @@ def institution_by_email(user, facts: RequestFacts) -> Iterable[Entitlement]:
     if not user.is_authenticated or not facts.email_verified:
         return []
     domain = user.email.rpartition("@")[2].lower()
-    today = timezone.localtime(facts.now).date()
+    today = local_date(facts.now)
     matches = [r for r in active_institutions() if r.active_on(today) and domain in r.domains]
     return [record.entitlement() for record in matches if _holds_seat(user, record)]
 
