@@ -52,7 +52,7 @@ class FileCache(FileBasedCache):
         except EOFError:
             expiry = 0  # an empty file is expired
         if expiry is not None and expiry < time.time():
-            self._delete(fname)
+            self._delete(fname)  # type: ignore[attr-defined]  # private in the stubs
             return False, b""
         return True, buffer.read()
 
@@ -66,7 +66,7 @@ class FileCache(FileBasedCache):
 
     def has_key(self, key, version=None) -> bool:
         try:
-            return self._entry(self._key_to_file(key, version))[0]
+            return self._entry(self._key_to_file(key, version))[0]  # type: ignore[attr-defined]
         except FileNotFoundError:
             return False
 
@@ -75,4 +75,4 @@ class FileCache(FileBasedCache):
         if now - self._last_cull_check < CULL_CHECK_SECONDS:
             return
         self._last_cull_check = now
-        super()._cull()
+        super()._cull()  # type: ignore[misc]
