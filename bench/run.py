@@ -22,6 +22,7 @@ PostgreSQL is skipped with one line when unreachable, unless asked for by --db.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -130,6 +131,10 @@ class Run:
         self.scenarios: dict[str, dict[str, dict]] = {name: {} for name in args.scenario_names}
         self.references: dict[str, dict] = {}
         self.reference_page: dict | None = None
+        # The Django ceiling measured again right before each scenario: {scenario: {db: measures}}.
+        self.paired: dict[str, dict[str, dict]] = {name: {} for name in args.scenario_names}
+        self.ceiling: servers.Server | None = None
+        self.servers = contextlib.ExitStack()
         self.started_at = datetime.now(UTC)
         self.machine = report.machine()  # load average at the start
         self.command = " ".join(["python -m bench.run", *argv])
@@ -221,6 +226,9 @@ class Run:
                 for name in a.scenario_names:
                     try:
                         pool = pools[name]
+                        ceiling = self.ceiling_server()
+                        if ceiling is not None:
+                            self.paired[name][db] = self.measure(ceiling, f"ceiling before {name} {db}", ["/"], [])
                         self.scenarios[name][db] = self.measure(
                             server,
                             f"{name} {db}",
@@ -240,37 +248,54 @@ class Run:
         except Failure as error:
             say(f"bench: the reference page could not be saved from {db}: {error}")
             return
-        (self.workdir / "article.html").write_bytes(body)
+        (self.workdir / "www").mkdir(exist_ok=True)
+        (self.workdir / "www" / "article.html").write_bytes(body)
         self.reference_page = {"path": path, "bytes": len(body), "db": db}
+
+    def ceiling_server(self) -> servers.Server | None:
+        """The Django ceiling, started once the reference page is saved and kept running beside Masthead.
+
+        Measuring it right before each scenario makes each ratio one of two figures taken a few seconds
+        apart: the machine's other work then skews both alike.
+        """
+        if self.ceiling is None and self.reference_page is not None:
+            page = self.workdir / "www" / "article.html"
+            env = data.base_env(DJANGO_SETTINGS_MODULE="bench.ceiling.settings", BENCH_CEILING_HTML=str(page))
+            server = servers.granian("ceiling", "bench.ceiling.wsgi:application", env, self.workdir)
+            try:
+                self.ceiling = self.servers.enter_context(servers.running(server, "/"))
+            except servers.ServerError as error:
+                self.fail(f"reference ceiling: {error}")
+        return self.ceiling
 
     def references_(self) -> None:
         if self.reference_page is None:
             self.skipped.append("references: no Masthead article page was saved to serve")
             return
         www = self.workdir / "www"
-        www.mkdir()
-        (self.workdir / "article.html").rename(www / "article.html")
-        page = www / "article.html"
-        env = data.base_env(DJANGO_SETTINGS_MODULE="bench.ceiling.settings", BENCH_CEILING_HTML=str(page))
-        targets = [
-            ("nginx", lambda: servers.nginx(www, self.workdir), "/article.html"),
-            ("ceiling", lambda: servers.granian("ceiling", "bench.ceiling.wsgi:application", env, self.workdir), "/"),
-        ]
-        for name, make, path in targets:
-            try:
-                with servers.running(make(), path) as server:
-                    self.references[name] = self.measure(server, report.REFERENCES[name], [path], [])
-            except (Failure, servers.ServerError, wrk.WrkError) as error:
-                self.fail(f"reference {name}: {error}")
+        try:
+            with servers.running(servers.nginx(www, self.workdir), "/article.html") as server:
+                self.references["nginx"] = self.measure(server, report.REFERENCES["nginx"], ["/article.html"], [])
+            ceiling = self.ceiling_server()
+            if ceiling is not None:
+                self.references["ceiling"] = self.measure(ceiling, report.REFERENCES["ceiling"], ["/"], [])
+        except (Failure, servers.ServerError, wrk.WrkError) as error:
+            self.fail(f"references: {error}")
+        finally:
+            self.servers.close()
 
     # --- Results ---------------------------------------------------------------------------------
 
     def add_ratios(self) -> None:
-        for by_db in self.scenarios.values():
-            for by_connections in by_db.values():
+        """Shares of nginx's req/s (measured once) and of the ceiling's measured right before the scenario."""
+        for name, by_db in self.scenarios.items():
+            for db, by_connections in by_db.items():
                 for connections, m in by_connections.items():
                     nginx = self.references.get("nginx", {}).get(connections)
-                    ceiling = self.references.get("ceiling", {}).get(connections)
+                    paired = self.paired.get(name, {}).get(db, {}).get(connections)
+                    ceiling = paired or self.references.get("ceiling", {}).get(connections)
+                    m["ceiling_rps"] = ceiling["rps"] if ceiling else None
+                    m["ceiling_p99_ms"] = ceiling["p99_ms"] if ceiling else None
                     m["vs_nginx"] = round(m["rps"] / nginx["rps"], 5) if nginx and nginx["rps"] else None
                     m["vs_ceiling"] = round(m["rps"] / ceiling["rps"], 5) if ceiling and ceiling["rps"] else None
                     m["p99_vs_ceiling"] = round(m["p99_ms"] / ceiling["p99_ms"], 2) if ceiling else None
@@ -304,6 +329,7 @@ class Run:
             "libraries": self.libraries,
             "reference_page": self.reference_page,
             "references": self.references,
+            "paired_ceilings": {name: by_db for name, by_db in self.paired.items() if by_db},
             "scenarios": {name: by_db for name, by_db in self.scenarios.items() if by_db},
             "skipped": self.skipped,
             "failures": self.failures,
@@ -332,9 +358,12 @@ def main(argv: list[str] | None = None) -> int:
             dbs.remove("postgres")
             run.skipped.append(f"postgres: {problem}")
             say(f"bench: {problem}; the PostgreSQL run is skipped")
-        for db in dbs:
-            run.masthead(db)
-        run.references_()
+        try:
+            for db in dbs:
+                run.masthead(db)
+            run.references_()
+        finally:
+            run.servers.close()
         run.add_ratios()
     result = run.as_dict(data.postgres_version() if "postgres" in dbs else None)
     json_path, md_path = report.write(result)
