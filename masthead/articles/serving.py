@@ -19,8 +19,9 @@ keyed on the content version (`masthead.core.content_version`): any publish,
 unpublish, move, edit of a byline, tag, image or setting, or change of a view
 restriction makes every worker render afresh.
 
-Two tiers: a bounded memo in each process, then the shared cache
-(`SERVING_CACHE_SECONDS`).
+Two tiers, for routes and renderings alike: a bounded memo in each process,
+then the shared cache (`SERVING_CACHE_SECONDS`), so a page one process routed
+and rendered is not routed and rendered again by the others.
 """
 
 from __future__ import annotations
@@ -112,13 +113,19 @@ def _cacheable_request(request: HttpRequest) -> bool:
 
 
 def route_for(request: HttpRequest) -> ArticleRoute | None:
-    """The kept route of this URL, if an article was served here at this content version."""
+    """The kept route of this URL, if an article was served here at this content version (by any process)."""
     if not _cacheable_request(request):
         return None
     version = content_version.current()
     if version < 0:
         return None
-    return _routes.get(_route_key(request, version))
+    key = _route_key(request, version)
+    route = _routes.get(key)
+    if route is None:
+        route = cache.get(_shared_key("masthead.route.v1", version, key))
+        if route is not None:
+            _routes.set(key, route)
+    return route
 
 
 def article_route(page) -> ArticleRoute:
@@ -136,7 +143,9 @@ def remember_route(request: HttpRequest, page, route: ArticleRoute) -> None:
     version = content_version.current()
     if version < 0 or page.get_view_restrictions().exists():
         return
-    _routes.set(_route_key(request, version), route)
+    key = _route_key(request, version)
+    _routes.set(key, route)
+    cache.set(_shared_key("masthead.route.v1", version, key), route, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
 
 
 def _personal_request(request: HttpRequest) -> bool:

@@ -177,3 +177,19 @@ def test_get_token_flags_the_request_as_djangos_does(rf):
     assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
     again = csrf.get_token(request)
     assert again != token and _unmask_cipher_token(again) == request.META["CSRF_COOKIE"]
+
+
+def test_a_route_and_rendering_kept_by_another_process_are_used_without_routing_again(answers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    secret = factories.marker()
+    article = factories.gated_article(secret)
+    client = _signed_in(factories.subscriber())
+    client.get(article.url)
+    client.get(article.url)
+    serving.forget()  # this process forgets; the shared cache still holds what it kept
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(article.url)
+    assert secret in response.content.decode()
+    assert not [q["sql"] for q in queries.captured_queries if "wagtailcore_page" in q["sql"]]
