@@ -56,7 +56,8 @@ serve-prod: .venv/.synced ## Serve with granian, DEBUG off (set SECRET_KEY; see 
 	@DJANGO_SETTINGS_MODULE=masthead.settings.production $(PY) manage.py collectstatic --no-input -v0
 	@DJANGO_SETTINGS_MODULE=masthead.settings.production $(PY) manage.py migrate --no-input -v0
 	DJANGO_SETTINGS_MODULE=masthead.settings.production $(UV) run --frozen granian --interface wsgi \
-		--host $(HOST) --port $(PORT) --workers $${WEB_WORKERS:-2} masthead.wsgi:application
+		--host $(HOST) --port $(PORT) --workers $${WEB_WORKERS:-2} --blocking-threads $${WEB_THREADS:-4} \
+		masthead.wsgi:application
 
 bench: .venv/.synced ## Benchmark at 100,000 articles beside nginx and a minimal Django view (not run in CI)
 	@$(UV) run --frozen python -m bench.run --profile full

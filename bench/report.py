@@ -122,7 +122,8 @@ def markdown(run: dict) -> str:
         f"- Library: {p['articles']:,} articles, {p['readers']:,} readers, seed {p['seed']}; "
         f"pools of up to {p['pool_size']:,} distinct requests",
         f"- Load: wrk, {p['duration_s']} s per run after a {p['warmup_s']} s warm-up; 1 connection on 1 thread, "
-        f"16 on 2; granian --interface wsgi --workers {p['granian_workers']}; nginx {p['nginx_workers']} workers",
+        f"16 on 2; granian --interface wsgi --workers {p['granian_workers']} "
+        f"--blocking-threads {p.get('granian_threads', 'default')}; nginx {p['nginx_workers']} workers",
     ]
     page = run.get("reference_page")
     if page:

@@ -322,6 +322,7 @@ class Run:
                 "threads": [wrk.threads_for(c) for c in CONNECTIONS],
                 "wrk_timeout_s": wrk.TIMEOUT_S,
                 "granian_workers": servers.GRANIAN_WORKERS,
+                "granian_threads": servers.GRANIAN_THREADS,
                 "nginx_workers": servers.NGINX_WORKERS,
                 "dbs": list(self.libraries),
                 "scenarios": a.scenario_names,

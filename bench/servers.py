@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GRANIAN_WORKERS = 2
+# Threads per worker, as `make serve-prod` runs it. Each thread keeps its own database connection; granian's
+# default for WSGI (half its backpressure: 256 per worker) opened more than PostgreSQL's 100 under load.
+GRANIAN_THREADS = 4
 NGINX_WORKERS = 2
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, whatever *_proxy says
 
@@ -190,6 +193,7 @@ def granian(name: str, app: str, env: dict[str, str], workdir: Path) -> Server:
     """granian as `make serve-prod` runs it: WSGI, two workers."""
     port = free_port()
     argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(GRANIAN_WORKERS)]
+    argv += ["--blocking-threads", str(GRANIAN_THREADS)]
     argv += ["--host", "127.0.0.1", "--port", str(port), app]
     return Server(name, argv, env=env, log=workdir / f"{name}.log", port=port)
 
