@@ -148,7 +148,7 @@ def remember_route(request: HttpRequest, page, route: ArticleRoute) -> None:
     cache.set(_shared_key("masthead.route.v1", version, key), route, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
 
 
-def _personal_request(request: HttpRequest) -> bool:
+def personal_request(request: HttpRequest) -> bool:
     """Something on this page is for this request's reader alone: render it afresh and keep nothing."""
     from masthead.accounts.services import SESSION_GATE_EMAIL_KEY
 
@@ -211,7 +211,7 @@ def _look_up_article(request: HttpRequest, route: ArticleRoute) -> _Lookup:
     facts = ArticleFacts(id=route.pk, free_for_everyone=route.free_for_everyone)
     decision = decision_for_request(request, facts, site_id=route.site_id, now=timezone.now())
     signed_in = request.user.is_authenticated
-    keep = version >= 0 and _cacheable_request(request) and not _personal_request(request)
+    keep = version >= 0 and _cacheable_request(request) and not personal_request(request)
     keep = keep and decision.offer != "verify"  # that offer names the reader's address
     if not keep:
         return _Lookup(decision, signed_in, None, None)
@@ -310,7 +310,7 @@ def _page_key(request: HttpRequest) -> str | None:
     if not _readable_request(request):
         return None
     query = request.META.get("QUERY_STRING", "")
-    if not _KEPT_QUERY.match(query) or _personal_request(request):
+    if not _KEPT_QUERY.match(query) or personal_request(request):
         return None
     version = content_version.current()
     if version < 0:

@@ -4,9 +4,10 @@
   generator's vocabulary (masthead.demo.words): one word, two words, phrases,
   and one-word queries with a facet filter.
 - `measure_selectors()`: p50/p95 latency of the search selector
-  (`search_articles`: ranked page of 20 + total count + exact-headline check)
-  and, separately, of the facet counts (`search_facets`, cache bypassed), per
-  kind of query, on the current database.
+  (`search_articles`: ranked page of 20 + total count + exact-headline check),
+  searched afresh and asked for again (its ids and count kept), and, separately,
+  of the facet counts (`search_facets`, cache bypassed), per kind of query, on
+  the current database.
 - `measure_index_build()`: rebuild the index with the reindex command's code;
   time taken and the index's size on disk.
 - `search_urls(limit, using=...)`: `/search/?q=...` paths for the HTTP benchmark
@@ -140,16 +141,20 @@ def measure_selectors(*, repeats: int = 3, per_category: int = 30, facets: bool 
     facet_wall: dict[str, list[float]] = {category: [] for category in CATEGORIES}
     facet_cpu: dict[str, list[float]] = {category: [] for category in CATEGORIES}
     totals: dict[str, list[int]] = {category: [] for category in CATEGORIES}
+    kept_wall: dict[str, list[float]] = {category: [] for category in CATEGORIES}
     prepared = [(query, *_request_for(query)) for query in queries(per_category)]
-    for _query, parsed, filters in prepared:  # warm the caches of the database and the OS once
+    for _query, parsed, filters in prepared:  # warm the caches of the database and the OS once, keep the results
         selectors.search_articles(query=parsed, filters=filters)
     for _ in range(repeats):
         for query, parsed, filters in prepared:
             started, started_cpu = time.perf_counter(), time.process_time()
-            outcome = selectors.search_articles(query=parsed, filters=filters)
+            outcome = selectors.search_articles(query=parsed, filters=filters, fresh=True)
             wall[query.category].append(time.perf_counter() - started)
             cpu[query.category].append(time.process_time() - started_cpu)
             totals[query.category].append(outcome.total)
+            started = time.perf_counter()
+            selectors.search_articles(query=parsed, filters=filters)
+            kept_wall[query.category].append(time.perf_counter() - started)
             if facets:
                 started, started_cpu = time.perf_counter(), time.process_time()
                 selectors._facet_counts(parsed, filters)
@@ -158,6 +163,8 @@ def measure_selectors(*, repeats: int = 3, per_category: int = 30, facets: bool 
     report = {
         "search_articles_wall": {category: _percentiles(samples) for category, samples in wall.items()},
         "search_articles_cpu": {category: _percentiles(samples) for category, samples in cpu.items()},
+        # The same search asked for again (ids and count kept; the cards are read): what a second reader waits.
+        "search_articles_again_wall": {category: _percentiles(samples) for category, samples in kept_wall.items()},
         "median_matches": {category: int(statistics.median(values or [0])) for category, values in totals.items()},
         "all_queries_wall": _percentiles([sample for samples in wall.values() for sample in samples]),
         "all_queries_cpu": _percentiles([sample for samples in cpu.values() for sample in samples]),
@@ -242,19 +249,33 @@ def _fetch(base_url: str, path: str, timeout: float) -> tuple[float, int]:
 
 
 def measure_http(
-    base_url: str, *, limit: int = 120, repeats: int = 3, concurrency: int = 2, timeout: float = 30.0
+    base_url: str,
+    *,
+    limit: int = 120,
+    repeats: int = 3,
+    concurrency: int = 2,
+    timeout: float = 30.0,
+    fresh: bool = False,
 ) -> dict:
     """p50/p95 of whole search pages through a running server, per kind of query (a small client, not wrk).
 
     Each query is fetched once to warm up (and fill the facet cache, as a reader's second
-    page would find it), then `repeats` times over `concurrency` connections.
+    page would find it), then `repeats` times over `concurrency` connections. An anonymous
+    page asked for again is answered from its kept copy (`masthead.search.kept`); `fresh`
+    gives each request an address of its own (an extra parameter the page ignores), so every
+    page is looked up and rendered.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     pool = search_queries(limit)
+    turns = iter(range(1_000_000_000))
+
+    def path(query: BenchQuery) -> str:
+        return f"{query.path}&fresh={next(turns)}" if fresh else query.path
+
     with ThreadPoolExecutor(concurrency) as executor:
         list(executor.map(lambda query: _fetch(base_url, query.path, timeout), pool))
-        timed = list(executor.map(lambda query: (query, *_fetch(base_url, query.path, timeout)), pool * repeats))
+        timed = list(executor.map(lambda query: (query, *_fetch(base_url, path(query), timeout)), pool * repeats))
     samples: dict[str, list[float]] = {category: [] for category in CATEGORIES}
     errors = 0
     for query, seconds, status in timed:
@@ -265,6 +286,7 @@ def measure_http(
         "all_pages_wall": _percentiles([value for values in samples.values() for value in values]),
         "server_errors": errors,
         "concurrency": concurrency,
+        "fresh": fresh,
         "load_average": os.getloadavg(),
     }
 
@@ -290,6 +312,7 @@ def _main(argv: Iterator[str] | None = None) -> None:
     http_parser.add_argument("--limit", type=int, default=120)
     http_parser.add_argument("--repeats", type=int, default=3)
     http_parser.add_argument("--concurrency", type=int, default=2)
+    http_parser.add_argument("--fresh", action="store_true", help="an address of its own per request: no kept pages")
     args = parser.parse_args(list(argv) if argv is not None else None)
     result: object
     if args.command == "selectors":
@@ -299,7 +322,9 @@ def _main(argv: Iterator[str] | None = None) -> None:
     elif args.command == "size":
         result = index_size_bytes()
     elif args.command == "http":
-        result = measure_http(args.base_url, limit=args.limit, repeats=args.repeats, concurrency=args.concurrency)
+        result = measure_http(
+            args.base_url, limit=args.limit, repeats=args.repeats, concurrency=args.concurrency, fresh=args.fresh
+        )
     else:
         result = search_urls(args.limit)
     print(json.dumps(result, indent=2))

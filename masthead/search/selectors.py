@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from wagtail.search.backends import get_search_backend
 from wagtail.search.query import Or, Phrase, PlainText
@@ -24,7 +24,9 @@ from wagtail.search.query import Or, Phrase, PlainText
 from masthead.articles.enums import ArticleKind
 from masthead.articles.models import ArticleAuthor, ArticlePage, Author, Country, Topic, WorldRegion
 from masthead.articles.selectors import article_list
+from masthead.core import content_version
 
+from . import index_version
 from .filters import SearchFilters
 from .query import STOPWORDS, ParsedQuery
 
@@ -34,6 +36,7 @@ EXACT_HEADLINE_CANDIDATES = 10
 FACET_LIMIT = 12  # values shown per facet, most frequent first
 FIRST_FACET_YEAR = 1990
 FACET_CACHE_SECONDS = 300
+RESULTS_CACHE_SECONDS = 300
 MORE_LIKE_THIS_CACHE_SECONDS = 600
 MORE_LIKE_THIS_CANDIDATES = 60
 MORE_LIKE_THIS_TEXT_HITS = 30
@@ -90,40 +93,93 @@ def exact_headline_ids(query: ParsedQuery, queryset: QuerySet[ArticlePage]) -> l
     candidates = backend().autocomplete(
         Phrase(" ".join(words)), queryset.order_by("-first_published_at"), order_by_relevance=False
     )
-    ids = []
-    for article in candidates[:EXACT_HEADLINE_CANDIDATES]:
-        if _normalised_words(article.title) == words:
-            ids.append(article.pk)
-    return ids
+    found = _ids(candidates[:EXACT_HEADLINE_CANDIDATES])
+    if not found:
+        return []
+    # The headlines only: loading the candidates would read their bodies.
+    titles = dict(ArticlePage.objects.filter(pk__in=found).values_list("pk", "title"))
+    return [pk for pk in found if pk in titles and _normalised_words(titles[pk]) == words]
 
 
 def search_articles(
-    *, query: ParsedQuery, filters: SearchFilters, sort: str = "relevance", page: int = 1, per_page: int = PER_PAGE
+    *,
+    query: ParsedQuery,
+    filters: SearchFilters,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    fresh: bool = False,
 ) -> SearchOutcome:
-    """A page of live articles matching the query and filters, ready to show as cards.
+    """A page of live articles matching the query and filters, ready to show as results.
 
     Relevance puts an exact headline match first, then the backend's ranking
     (headline and dek above body, a mild boost for recent articles).
+
+    The page's ids and the count are kept for a few minutes per normalised query,
+    filters, sort and page, and the count per query and filters (another page or
+    sort counts nothing), all keyed on the content version and the index version
+    (`index_version`): anything published, unpublished, edited or indexed since is
+    searched afresh. `fresh` searches afresh anyway (the benchmark's cold figures).
     """
-    search_query = query.search_query()
-    if search_query is None:
+    if query.search_query() is None:
         return SearchOutcome(articles=[], total=0, page=1, per_page=per_page)
+    version = content_version.current()
+    keys = None if version < 0 else _results_keys(version, query, filters, sort, page, per_page)
+    found = None if fresh or keys is None else cache.get(keys[0])
+    if found is None:
+        counted = None if fresh or keys is None else cache.get(keys[1])
+        found = _search_page(query=query, filters=filters, sort=sort, page=page, per_page=per_page, counted=counted)
+        if keys is not None:
+            cache.set_many({keys[0]: found, keys[1]: (found.total, found.more)}, RESULTS_CACHE_SECONDS)
+    return SearchOutcome(
+        articles=result_cards(list(found.ids)),
+        total=found.total,
+        page=found.page,
+        per_page=per_page,
+        exact_ids=frozenset(found.exact),
+        more=found.more,
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a search found for one page: what `search_articles` keeps."""
+
+    ids: tuple[int, ...]
+    total: int
+    more: bool
+    page: int
+    exact: tuple[int, ...]
+
+
+def _results_keys(version: int, query: ParsedQuery, filters: SearchFilters, sort: str, page: int, per_page: int):
+    """(the page's key, the count's key)."""
+    searched = f"{version}:{index_version.current()}:{COUNT_LIMIT}:{_cache_key(query, filters)}"
+    return f"search:page:1:{searched}:{sort}:{page}:{per_page}", f"search:count:1:{searched}"
+
+
+def _search_page(
+    *, query: ParsedQuery, filters: SearchFilters, sort: str, page: int, per_page: int, counted: tuple[int, bool] | None
+) -> _Found:
+    """Search: the page's ids, the count (unless `counted` gives it: total, more) and the exact headline matches."""
     queryset = filters.apply(live_articles())
     exact: list[int] = []
     if sort == "relevance":
         exact = exact_headline_ids(query, queryset)
         ranked = queryset.exclude(pk__in=exact) if exact else queryset
-        results = backend().search(search_query, ranked, order_by_relevance=True)
+        results = backend().search(query.search_query(), ranked, order_by_relevance=True)
     else:
-        results = backend().search(search_query, queryset.order_by("-first_published_at"), order_by_relevance=False)
+        ordered = queryset.order_by("-first_published_at")
+        results = backend().search(query.search_query(), ordered, order_by_relevance=False)
     # The first page before the count: ranking it tells Masthead's backends the count of a short list.
     first_page = exact + [pk for pk in _ids(results[: per_page - len(exact)]) if pk not in exact] if page <= 1 else None
-    found = _capped_count(results, COUNT_LIMIT + 1 - len(exact))
-    more = found + len(exact) > COUNT_LIMIT
-    total = min(found + len(exact), COUNT_LIMIT)
+    if counted is None:
+        matched = _capped_count(results, COUNT_LIMIT + 1 - len(exact))
+        total, more = min(matched + len(exact), COUNT_LIMIT), matched + len(exact) > COUNT_LIMIT
+    else:
+        total, more = counted
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    start = (page - 1) * per_page
     if page == 1:
         ids = (
             first_page
@@ -131,11 +187,9 @@ def search_articles(
             else exact + [pk for pk in _ids(results[: per_page - len(exact)]) if pk not in exact]
         )
     else:
-        offset = start - len(exact)
+        offset = (page - 1) * per_page - len(exact)
         ids = [pk for pk in _ids(results[offset : offset + per_page]) if pk not in exact]
-    return SearchOutcome(
-        articles=cards(ids), total=total, page=page, per_page=per_page, exact_ids=frozenset(exact), more=more
-    )
+    return _Found(ids=tuple(ids), total=total, more=more, page=page, exact=tuple(exact))
 
 
 def _capped_count(results, limit: int) -> int:
@@ -155,6 +209,20 @@ def cards(ids: list[int]) -> list[ArticlePage]:
     if not ids:
         return []
     by_pk = {article.pk: article for article in article_list().filter(pk__in=ids)}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def result_cards(ids: list[int]) -> list[ArticlePage]:
+    """These live articles, in this order, with what a search result shows: bylines, and the body for the snippet.
+
+    Not `cards`: a result shows no picture and no topic, and its body is read in the same query.
+    """
+    if not ids:
+        return []
+    bylines = ArticleAuthor.objects.select_related("author").order_by("sort_order")
+    authors = Prefetch("article_authors", queryset=bylines)
+    queryset = article_list().defer(None).select_related(None).prefetch_related(None).prefetch_related(authors)
+    by_pk = {article.pk: article for article in queryset.filter(pk__in=ids)}
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
@@ -210,12 +278,13 @@ def search_facets(*, query: ParsedQuery, filters: SearchFilters) -> list[Facet]:
     """Counts of the matching articles by topic, region, kind, author and year (cached for a few minutes)."""
     if query.search_query() is None:
         return []
-    key = "search:facets:2:" + _cache_key(query, filters)
-    counts = cache.get(key)
-    if counts is None:
-        counts = _facet_counts(query, filters)
-        cache.set(key, counts, FACET_CACHE_SECONDS)
-    return _facets_from_counts(counts, filters)
+    # The facets with their names and links' values: a cached page of results reads nothing more.
+    key = "search:facets:3:" + _cache_key(query, filters)
+    facets = cache.get(key)
+    if facets is None:
+        facets = _facets_from_counts(_facet_counts(query, filters), filters)
+        cache.set(key, facets, FACET_CACHE_SECONDS)
+    return facets
 
 
 def _cache_key(query: ParsedQuery, filters: SearchFilters) -> str:
@@ -547,6 +616,7 @@ __all__ = [
     "autocomplete",
     "cards",
     "more_like_this",
+    "result_cards",
     "search_articles",
     "search_facets",
     "with_bodies",

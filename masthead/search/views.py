@@ -20,7 +20,7 @@ from masthead.access.rendering import facts_for, visible_raw_blocks
 from masthead.articles.models import ArticlePage
 from masthead.articles.text import raw_text_blocks
 
-from . import selectors
+from . import kept, selectors
 from .filters import SORTS, SearchRequest, parse_request
 from .query import ParsedQuery, clean_text, parse_query
 from .snippets import highlight, snippet
@@ -37,6 +37,7 @@ class Result:
     dek: SafeString
     snippet: SafeString
     exact: bool
+    full: bool  # the reader's decision: the snippet may come from the whole body
 
 
 def results_for_reader(
@@ -65,6 +66,7 @@ def results_for_reader(
                 dek=highlight(article.dek, terms),
                 snippet=snippet(visible, terms),
                 exact=article.pk in exact_ids,
+                full=decision.full,
             )
         )
     return results
@@ -111,6 +113,17 @@ def _pages(outcome, search: SearchRequest) -> list[tuple[int | None, str]]:
 
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
+    """The results page; an anonymous reader's page asked for again is answered from `kept`."""
+    response = kept.kept_response(request)
+    if response is None:
+        response = _search_page(request)
+    # Snippets depend on what this reader may read: never cached by anyone else.
+    patch_vary_headers(response, ["Cookie"])
+    patch_cache_control(response, private=True, no_cache=True, max_age=0)
+    return response
+
+
+def _search_page(request: HttpRequest) -> HttpResponse:
     search_request = parse_request(request.GET)
     query = parse_query(search_request.text)
     outcome = facets = None
@@ -156,10 +169,11 @@ def search(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if search_request.errors else 200
     response = TemplateResponse(request, "search/search.html", context, status=status)
-    # Snippets depend on what this reader may read: never cached by anyone else.
-    patch_vary_headers(response, ["Cookie"])
-    patch_cache_control(response, private=True, no_cache=True, max_age=0)
-    return response
+    shown = tuple(
+        kept.KeptResult(id=result.article.pk, free_for_everyone=result.article.free_for_everyone, full=result.full)
+        for result in results
+    )
+    return kept.keep(request, response, shown)
 
 
 def _total_display(outcome: selectors.SearchOutcome | None) -> str:

@@ -32,6 +32,8 @@ from wagtail.search.backends.database.sqlite.sqlite import (
 from wagtail.search.query import MatchAll, Not, PlainText
 from wagtail.search.utils import get_content_type_pk
 
+from masthead.search.index_version import VersionedIndex, changed
+
 from .indexing import FieldTexts
 from .ranking import RankedSearch, is_page_model, recency_sql_sqlite
 
@@ -42,7 +44,7 @@ ENTRY_LOOKUP_INDEX = "masthead_search_entry_lookup"  # (id, content_type_id, obj
 COLUMN_WEIGHTS = (0.0, 1.0, 5.0)
 
 
-class MastheadSQLiteIndex(SQLiteIndex):
+class MastheadSQLiteIndex(VersionedIndex, SQLiteIndex):
     def add_items(self, model, objs):
         if not model.get_search_fields():
             return
@@ -79,6 +81,7 @@ class MastheadSQLiteIndex(SQLiteIndex):
             batch_size=500,
         )
         self._refresh_title_norms()
+        changed()
 
 
 class MatchStringMixin:

@@ -53,6 +53,12 @@ def test_a_phrase_in_quotes_matches_only_those_words_in_that_order(client, libra
     assert _titles(search_page(client, q='"talks back-channel"')) == []
 
 
+def test_a_phrase_may_run_from_the_end_of_the_headline_into_the_dek(client, library):
+    """Headline "...to the capital", dek "An old grid meets...": the words are in that order, across the two."""
+    assert _titles(search_page(client, q='"capital an old grid"')) == ["Power cuts return to the capital"]
+    assert _titles(search_page(client, q='grid -"capital an old grid"')) == []
+
+
 def test_a_hyphenated_word_is_searched_as_a_phrase(client, library):
     assert _titles(search_page(client, q="back-channel")) == ["A pipeline through the mountains"]
 
