@@ -50,6 +50,12 @@ def _signed_in(user, **options) -> Client:
     return client
 
 
+def _kept_for(client: Client, url: str):
+    """Read a page twice: the first request renders and keeps it, the second is answered from it."""
+    client.get(url)
+    return client.get(url)
+
+
 def test_a_kept_article_is_answered_early_with_the_headers_and_decision_of_the_whole_stack(answers):
     secret = factories.marker()
     article = factories.gated_article(secret)
@@ -68,8 +74,7 @@ def test_a_kept_article_is_answered_early_with_the_headers_and_decision_of_the_w
 def test_a_token_from_an_early_answer_passes_djangos_csrf_check(answers):
     article = factories.gated_article(factories.marker())
     client = _signed_in(factories.subscriber(), enforce_csrf_checks=True)
-    client.get(article.url)
-    html = client.get(article.url).content.decode()
+    html = _kept_for(client, article.url).content.decode()
     assert answers and answers[-1] is not None
     token = TOKEN.findall(html)[-1]
     gift_url = f"/access/gifts/new/{article.pk}/"
@@ -81,8 +86,7 @@ def test_a_reader_signed_out_elsewhere_gets_the_teaser_at_once(answers):
     secret = factories.marker()
     article = factories.gated_article(secret)
     client = _signed_in(factories.subscriber())
-    client.get(article.url)
-    assert secret in client.get(article.url).content.decode()
+    assert secret in _kept_for(client, article.url).content.decode()
     # Signing out on another device ends this session in the shared store.
     client.session.delete()
     response = client.get(article.url)
@@ -95,8 +99,7 @@ def test_a_reader_with_a_message_waiting_is_answered_by_the_whole_stack(answers)
     secret = factories.marker()
     article = factories.gated_article(secret)
     client = _signed_in(factories.reader())
-    client.get(article.url)
-    client.get(article.url)
+    _kept_for(client, article.url)
     answers.clear()
     response = client.post(f"/access/unlock/{article.pk}/")  # leaves "This article is yours to read"
     page = client.get(response["Location"])
@@ -120,9 +123,7 @@ def test_a_kept_front_page_is_answered_early_for_anonymous_and_signed_in_readers
 def test_an_unknown_middleware_below_turns_early_answers_off(settings, answers):
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "masthead.articles.tests.test_early_answers.Stamp"]
     article = factories.gated_article(factories.marker(), free_for_everyone=True)
-    client = Client()
-    client.get(article.url)
-    response = client.get(article.url)
+    response = _kept_for(Client(), article.url)
     assert response.headers["X-Stamp"] == "seen"  # the added middleware ran on a kept page
     assert answers == []
     assert middleware._hooks(settings.MIDDLEWARE) is None
@@ -131,9 +132,7 @@ def test_an_unknown_middleware_below_turns_early_answers_off(settings, answers):
 def test_a_request_with_a_query_string_is_never_answered_from_a_kept_article(answers):
     secret = factories.marker()
     article = factories.gated_article(secret)
-    client = _signed_in(factories.subscriber())
-    client.get(article.url)
-    client.get(article.url)
+    _kept_for(_signed_in(factories.subscriber()), article.url)
     answers.clear()
     Client().get(article.url + "?gift=not-a-real-gift")
     assert answers == []
@@ -186,8 +185,7 @@ def test_a_route_and_rendering_kept_by_another_process_are_used_without_routing_
     secret = factories.marker()
     article = factories.gated_article(secret)
     client = _signed_in(factories.subscriber())
-    client.get(article.url)
-    client.get(article.url)
+    _kept_for(client, article.url)
     serving.forget()  # this process forgets; the shared cache still holds what it kept
     with CaptureQueriesContext(connection) as queries:
         response = client.get(article.url)

@@ -57,6 +57,15 @@ def test_another_query_string_is_another_page(client, library, searches):
     assert "Sort by" in response.content.decode()
 
 
+def _browser_that_unlocked(article) -> Client:
+    """A signed-out browser whose session holds `article` as unlocked (as after giving an email on it)."""
+    client = Client()
+    session = client.session
+    session[SESSION_UNLOCKS_KEY] = [article.pk]
+    session.save()
+    return client
+
+
 def test_a_kept_anonymous_page_never_reaches_a_subscriber(library):
     secret = access_factories.marker()
     _, word = _gated(secret)
@@ -78,10 +87,7 @@ def test_a_signed_out_reader_who_unlocked_a_result_gets_a_page_of_their_own(libr
     for _ in range(3):
         search_page(anonymous, q=word)
 
-    unlocked = Client()
-    session = unlocked.session
-    session[SESSION_UNLOCKS_KEY] = [article.pk]
-    session.save()
+    unlocked = _browser_that_unlocked(article)
     html = search_page(unlocked, q=word).content.decode()
 
     assert "Paragraph five holds the marker" in html
@@ -90,10 +96,7 @@ def test_a_signed_out_reader_who_unlocked_a_result_gets_a_page_of_their_own(libr
 def test_a_page_rendered_for_a_reader_who_unlocked_a_result_is_never_kept_for_others(library):
     secret = access_factories.marker()
     article, word = _gated(secret)
-    unlocked = Client()
-    session = unlocked.session
-    session[SESSION_UNLOCKS_KEY] = [article.pk]
-    session.save()
+    unlocked = _browser_that_unlocked(article)
     for _ in range(3):
         assert "Paragraph five holds the marker" in search_page(unlocked, q=word).content.decode()
 
