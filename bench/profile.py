@@ -135,11 +135,11 @@ def main(argv: list[str] | None = None) -> None:
     import django
 
     django.setup()
-    from django.core.wsgi import get_wsgi_application
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    application = get_wsgi_application()
+    from masthead.wsgi import application  # as granian serves it: kept pages answered early
+
     pool = SCENARIOS[args.scenario].build(args.requests)
 
     def get(i: int) -> bytes:
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         cookie = pool.cookies[i % len(pool.cookies)] if pool.cookies else None
         response = application(_environ(pool.paths[i % len(pool.paths)], cookie), lambda s, h: statuses.append(s))
         body = b"".join(response)
-        response.close()  # request_finished: what closes (SQLite) or keeps (PostgreSQL) the connection
+        getattr(response, "close", lambda: None)()  # request_finished (an early answer closes old connections itself)
         if not statuses[0].startswith("200"):
             raise SystemExit(f"GET {pool.paths[i % len(pool.paths)]} answered {statuses[0]}")
         return body

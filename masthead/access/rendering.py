@@ -85,6 +85,11 @@ def article_view(request: HttpRequest, article, *, now: dt.datetime | None = Non
     return article_view_for(article, reader=reader, now=now, default_paragraphs=default)
 
 
+def shared_cache_allowed(decision: Decision, *, signed_in: bool) -> bool:
+    """Whether shared caches may keep the page this decision gives: a free article seen by a signed-out reader."""
+    return decision.reason == Reason.FREE_ARTICLE and not signed_in
+
+
 def apply_cache_policy(response: HttpResponse, decision: Decision, *, signed_in: bool) -> None:
     """Never let a shared cache keep a page that depends on who asked.
 
@@ -94,7 +99,7 @@ def apply_cache_policy(response: HttpResponse, decision: Decision, *, signed_in:
     cached by others (a signed-in reader's page carries their account links).
     """
     patch_vary_headers(response, ["Cookie"])
-    if decision.reason == Reason.FREE_ARTICLE and not signed_in:
+    if shared_cache_allowed(decision, signed_in=signed_in):
         patch_cache_control(response, public=True, max_age=60)
     else:
         patch_cache_control(response, private=True, no_cache=True, max_age=0)

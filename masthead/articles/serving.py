@@ -187,10 +187,13 @@ def _parts(html: str) -> tuple[bytes, ...]:
     return tuple(html.encode().split(_PLACEHOLDER_BYTES))
 
 
-def _response(request: HttpRequest, parts: tuple[bytes, ...]) -> HttpResponse:
+def _filled(request: HttpRequest, parts: tuple[bytes, ...]) -> bytes:
     """A kept page with this request's CSRF token filled in (none asked for when the page has no form)."""
-    content = parts[0] if len(parts) == 1 else get_token(request).encode().join(parts)
-    return HttpResponse(content, content_type="text/html; charset=utf-8")
+    return parts[0] if len(parts) == 1 else get_token(request).encode().join(parts)
+
+
+def _response(request: HttpRequest, parts: tuple[bytes, ...]) -> HttpResponse:
+    return HttpResponse(_filled(request, parts), content_type="text/html; charset=utf-8")
 
 
 @dataclass(frozen=True)
@@ -236,14 +239,6 @@ def _finish_article(request: HttpRequest, route: ArticleRoute, found: _Lookup, r
     apply_cache_policy(response, found.decision, signed_in=found.signed_in)
     access_views.record_article_view(request, route.pk, found.decision)
     return response
-
-
-def answer_article(request: HttpRequest, route: ArticleRoute) -> HttpResponse | None:
-    """The article page from its kept rendering for this reader's decision; None when it is not kept."""
-    found = _look_up_article(request, route)
-    if found.parts is None:
-        return None
-    return _finish_article(request, route, found, _response(request, found.parts))
 
 
 def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> HttpResponse:
@@ -378,7 +373,16 @@ def keep_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
-# --- Answering before the rest of the middleware stack ------------------------------------------
+# --- Answering before Django's request handling (masthead.articles.early) ----------------------
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """A kept page filled in for one request, and what its headers depend on."""
+
+    body: bytes
+    decision: Decision | None  # None: a page that is the same for every reader (front page, hub, index)
+    signed_in: bool
 
 
 def may_answer_early(request: HttpRequest) -> bool:
@@ -393,9 +397,22 @@ def may_answer_early(request: HttpRequest) -> bool:
     return _kept_paths.get(_path_key(request, version)) is not None
 
 
-def answer_early(request: HttpRequest) -> HttpResponse | None:
-    """The kept article or page for this request, or None: the whole stack and the view then answer it."""
+def kept_answer(request: HttpRequest) -> KeptAnswer | None:
+    """The kept article or page for this request's reader, or None: Django's handler and the view then answer it.
+
+    `request.session` and `request.user` must be set. An article's view is counted for the funnel here,
+    as the view counts it.
+    """
+    from masthead.access import views as access_views
+
     route = route_for(request)
     if route is not None:
-        return answer_article(request, route)
-    return answer_page(request)
+        found = _look_up_article(request, route)
+        if found.parts is None:
+            return None
+        access_views.record_article_view(request, route.pk, found.decision)
+        return KeptAnswer(_filled(request, found.parts), found.decision, found.signed_in)
+    _, parts = _kept_parts(request)
+    if parts is None:
+        return None
+    return KeptAnswer(_filled(request, parts), None, request.user.is_authenticated)

@@ -56,6 +56,19 @@ def _reload_reference_data(reference_data, transactional_db):
         connection.creation.deserialize_db_from_string(reference_data)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _served_as_in_production():
+    """The live server runs Masthead's WSGI application, as granian does: kept pages are answered early."""
+    from django.test import testcases
+
+    from masthead.articles.early import Handler
+
+    original = testcases.WSGIHandler
+    testcases.WSGIHandler = Handler  # what LiveServerThread wraps with its static and media file handlers
+    yield
+    testcases.WSGIHandler = original
+
+
 @pytest.fixture(scope="session")
 def browser(reference_data):
     if not os.access(CHROMIUM, os.X_OK):
