@@ -47,7 +47,6 @@ from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.core.signals import setting_changed
-from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
@@ -226,7 +225,8 @@ def answer_for(environ: dict) -> EarlyAnswer | None:
         logger.exception("An early answer failed; the whole stack answers instead")
         return None
     finally:
-        close_old_connections()  # what the handler's request signals do for a connection this request used
+        # As the handler does once a response is sent: close connections that are too old or broken.
+        signals.request_finished.send(sender=Handler)
 
 
 class Handler(WSGIHandler):

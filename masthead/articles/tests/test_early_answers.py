@@ -8,10 +8,12 @@ client), then sends the same request, with the same cookies, to the WSGI
 application the servers run.
 """
 
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 
 import pytest
 from django.core import signals
+from django.db import close_old_connections
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 from wagtail.models import Site
@@ -45,9 +47,22 @@ def _environ(client: Client, url: str, **extra) -> dict:
     return client._base_environ(PATH_INFO=path, QUERY_STRING=query, REQUEST_METHOD="GET", **extra)
 
 
+@contextmanager
+def _connection_kept():
+    """As Django's test client does around a request: the test's transaction outlives the request signals."""
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.connect(close_old_connections)
+
+
 def _early(client: Client, url: str, **extra) -> early.EarlyAnswer | None:
     """The early answer to this client's GET of `url`, with its cookies; its CSRF cookie, if any, is kept."""
-    answer = early.answer_for(_environ(client, url, **extra))
+    with _connection_kept():
+        answer = early.answer_for(_environ(client, url, **extra))
     if answer is not None:
         for name, value in answer.headers:
             if name == "Set-Cookie":
@@ -193,7 +208,8 @@ def test_a_query_string_a_head_or_a_page_not_kept_is_never_answered_early():
     client = _signed_in(factories.subscriber())
     _kept(client, article.url)
     assert _early(client, article.url + "?gift=not-a-real-gift") is None
-    assert early.answer_for({**_environ(client, article.url), "REQUEST_METHOD": "HEAD"}) is None
+    with _connection_kept():
+        assert early.answer_for({**_environ(client, article.url), "REQUEST_METHOD": "HEAD"}) is None
     assert _early(client, "/accounts/") is None
 
 
@@ -241,7 +257,11 @@ class Stamp:
 
 def _call(application, environ) -> tuple[str, dict, bytes]:
     seen = []
-    body = b"".join(application(environ, lambda status, headers: seen.append((status, dict(headers)))))
+    with _connection_kept():
+        response = application(environ, lambda status, headers: seen.append((status, dict(headers))))
+        body = b"".join(response)
+        if hasattr(response, "close"):
+            response.close()
     return seen[0][0], seen[0][1], body
 
 
