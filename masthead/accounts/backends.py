@@ -12,14 +12,16 @@ the token is shared.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 from masthead.core.memo import Memo
 
@@ -60,15 +62,35 @@ class KeptUserMixin:
         if token is not None:
             kept = _users.get(user_id)
             if kept is not None and kept[0] == token:
-                # A fresh instance per request: nothing one request caches on it reaches another.
-                _, db, names, values = kept
-                user = get_user_model().from_db(db, names, values)
+                user = _copy(kept[1])
                 return user if self.user_can_authenticate(user) else None  # type: ignore[attr-defined]
         user = super().get_user(user_id)  # type: ignore[misc]
         if user is not None and token is not None:
-            names = [field.attname for field in user._meta.concrete_fields]
-            _users.set(user_id, (token, user._state.db, names, tuple(getattr(user, name) for name in names)))
+            _users.set(user_id, (token, _copy(user)))  # a copy no request ever holds
         return user
+
+
+def _copy(user):
+    """A fresh instance with the row's values: nothing one request caches on an instance reaches another.
+
+    Made as `Model.from_db` makes one, without its two signals when no receiver listens to them (the
+    user model has none; a receiver added later gets `from_db`).
+    """
+    model = type(user)
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        names = [field.attname for field in model._meta.concrete_fields]
+        return model.from_db(user._state.db, names, [getattr(user, name) for name in names])
+    copy = model.__new__(model)
+    copy.__dict__ = {name: value for name, value in user.__dict__.items() if name in _field_names(model)}
+    copy._state = ModelState()
+    copy._state.adding = False
+    copy._state.db = user._state.db
+    return copy
+
+
+@functools.cache
+def _field_names(model) -> frozenset[str]:
+    return frozenset(field.attname for field in model._meta.concrete_fields)
 
 
 class ModelBackend(KeptUserMixin, DjangoModelBackend):

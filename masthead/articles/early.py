@@ -19,6 +19,11 @@ this process has kept itself, before the handler:
   hooks once on a stand-in response per kind of page; the CSRF cookie is made
   by Django's own code once a second and filled in with this reader's secret.
 
+An early answer sends no request signals: the receivers it allows
+(`KNOWN_RECEIVERS`) only reset per-request state and close database
+connections that are too old or broken, which Django's handler does at the
+start of the next request it handles (an early answer seldom queries at all).
+
 Whenever the stack would do more than that, the request goes to Django as
 usual, which answers it from the same kept page: a session to save or a
 cookie to delete (a changed or ended session), a redirect to HTTPS, a message
@@ -76,7 +81,7 @@ SKIPPED = (
     "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 )
-# Receivers of request_started / request_finished an early answer stands in for (it closes old connections).
+# Receivers of request_started / request_finished an early answer may do without (see above).
 KNOWN_RECEIVERS = {"reset_queries", "close_old_connections", "close_caches", "reset_urlconf"}
 _CONTENT_TYPE = "text/html; charset=utf-8"
 _SECRET_PLACEHOLDER = "earlyanswercsrfsecretplaceholder"  # noqa: S105  (32 letters, as a CSRF secret; no secret)
@@ -222,11 +227,9 @@ def answer_for(environ: dict) -> EarlyAnswer | None:
     try:
         return _answer(request)
     except Exception:
+        # A broken database connection, say: Django's handler closes it first (request_started), then answers.
         logger.exception("An early answer failed; the whole stack answers instead")
         return None
-    finally:
-        # As the handler does once a response is sent: close connections that are too old or broken.
-        signals.request_finished.send(sender=Handler)
 
 
 class Handler(WSGIHandler):

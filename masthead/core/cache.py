@@ -40,6 +40,21 @@ def _read(path: str) -> bytes:
 
 class FileCache(FileBasedCache):
     _last_cull_check = 0.0
+    _FILE_NAMES_KEPT = 10_000
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._file_names: dict[tuple[str, int | None], str] = {}
+
+    def _key_to_file(self, key, version=None) -> str:
+        """Django's file name for a key (md5 of the full key), remembered for the keys read most."""
+        found = self._file_names.get((key, version))
+        if found is None:
+            found = super()._key_to_file(key, version)  # type: ignore[misc]
+            if len(self._file_names) >= self._FILE_NAMES_KEPT:
+                self._file_names.clear()
+            self._file_names[(key, version)] = found
+        return found
 
     def validate_key(self, key: str) -> None:
         """Any key is fine: it becomes a file name through md5 (memcached's length and character rules do not apply)."""
