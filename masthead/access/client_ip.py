@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from masthead.core.conf import setting
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -30,7 +31,7 @@ def _parse(value: str) -> IPAddress | None:
 
 def client_ip(request: HttpRequest) -> IPAddress | None:
     """The client's address, or None when it cannot be trusted or parsed (no institution then)."""
-    trusted_proxies = int(getattr(settings, "ACCESS_TRUSTED_PROXIES", 0))
+    trusted_proxies = int(setting("ACCESS_TRUSTED_PROXIES", 0))
     socket_address = _parse(request.META.get("REMOTE_ADDR", ""))
     if trusted_proxies <= 0:
         return socket_address

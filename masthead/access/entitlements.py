@@ -12,11 +12,11 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
 from masthead.core import content_version
 from masthead.core.clock import local_date
+from masthead.core.conf import setting
 from masthead.core.memo import Memo
 
 from .client_ip import IPAddress
@@ -42,7 +42,7 @@ Source = Callable[..., Iterable[Entitlement]]
 
 
 def sources() -> list[Source]:
-    return list(_imported(tuple(getattr(settings, "ACCESS_ENTITLEMENT_SOURCES", DEFAULT_SOURCES))))
+    return list(_imported(tuple(setting("ACCESS_ENTITLEMENT_SOURCES", DEFAULT_SOURCES))))
 
 
 @functools.cache

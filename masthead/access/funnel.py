@@ -15,10 +15,10 @@ import threading
 import time
 from collections import Counter
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from masthead.core.clock import local_date
+from masthead.core.conf import setting
 
 from .enums import FunnelEvent
 from .models import FunnelCount
@@ -36,7 +36,7 @@ def record(event: FunnelEvent, *, article_id: int, institution_id: int | None = 
     day = local_date(now)
     with _lock:
         _pending[(day, article_id, int(event), institution_id or 0)] += 1
-    if time.monotonic() - _last_flush >= getattr(settings, "ACCESS_FUNNEL_FLUSH_SECONDS", 5):
+    if time.monotonic() - _last_flush >= setting("ACCESS_FUNNEL_FLUSH_SECONDS", 5):
         flush()
 
 

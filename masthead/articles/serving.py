@@ -43,6 +43,7 @@ from wagtail import hooks
 
 from masthead.core import content_version
 from masthead.core.clock import local_date
+from masthead.core.conf import setting
 from masthead.core.csrf import get_token
 from masthead.core.memo import Memo
 
@@ -88,7 +89,7 @@ def _only_known_serve_hooks() -> bool:
 
 def fast_route_enabled() -> bool:
     """False when an app hooks into page serving (the fast route would skip its hook), or the setting says so."""
-    return getattr(settings, "SERVING_FAST_ROUTE", True) and _only_known_serve_hooks()
+    return setting("SERVING_FAST_ROUTE", True) and _only_known_serve_hooks()
 
 
 def _host(request: HttpRequest) -> str:

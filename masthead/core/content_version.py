@@ -14,10 +14,10 @@ from __future__ import annotations
 import threading
 import time
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import F
 
+from .conf import setting
 from .models import ContentVersion
 
 _lock = threading.Lock()
@@ -29,7 +29,7 @@ def current() -> int:
     global _memo
     memo = _memo
     now = time.monotonic()
-    if memo is not None and now - memo[1] < getattr(settings, "CONTENT_VERSION_SECONDS", 1.0):
+    if memo is not None and now - memo[1] < setting("CONTENT_VERSION_SECONDS", 1.0):
         return memo[0]
     try:
         value = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first()

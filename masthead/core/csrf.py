@@ -11,6 +11,7 @@ thrown away rather than folded onto the first characters.
 
 from __future__ import annotations
 
+import operator
 import os
 
 from django.http import HttpRequest
@@ -22,8 +23,10 @@ _LIMIT = 256 - 256 % _N  # 248: below it every character is drawn 4 times out of
 # One C-level pass turns random bytes into characters: byte b -> _CHARS[b % 62], bytes >= 248 dropped.
 _TO_CHAR = bytes(ord(_CHARS[b % _N]) for b in range(256))
 _DROPPED = bytes(range(_LIMIT, 256))
-# (secret character, mask character) -> cipher character, as Django's masking adds their positions.
-_ADD = {(s, m): _CHARS[(i + j) % _N] for i, s in enumerate(_CHARS) for j, m in enumerate(_CHARS)}
+# Django's masking adds the positions of a secret's and a mask's characters: character -> position, and
+# (sum of two positions) -> the cipher's character, as translation tables.
+_POSITION = bytes.maketrans(_CHARS.encode(), bytes(range(_N)))
+_SUM_TO_CHAR = bytes(ord(_CHARS[i % _N]) for i in range(256))
 
 
 def random_string(length: int = CSRF_SECRET_LENGTH) -> str:
@@ -37,7 +40,8 @@ def random_string(length: int = CSRF_SECRET_LENGTH) -> str:
 def mask(secret: str) -> str:
     """A masked token of `secret` (Django's `_mask_cipher_secret`, with a fast mask)."""
     token_mask = random_string(CSRF_SECRET_LENGTH)
-    return token_mask + "".join(map(_ADD.__getitem__, zip(secret, token_mask, strict=True)))
+    positions = map(operator.add, secret.encode().translate(_POSITION), token_mask.encode().translate(_POSITION))
+    return token_mask + bytes(positions).translate(_SUM_TO_CHAR).decode()
 
 
 def get_token(request: HttpRequest) -> str:
