@@ -201,3 +201,49 @@ def test_the_funnel_counts_teasers_gates_unlocks_and_exhausted_meters():
     assert counts[FunnelEvent.UNLOCK] == 1
     assert counts[FunnelEvent.METER_EXHAUSTED] == 1
     assert counts[FunnelEvent.SUBSCRIBE_SHOWN] == 1
+
+
+def _facts_of(user):
+    from masthead.access import readers
+
+    return readers.reader_for_user(user, quota=3, article_ids=[])
+
+
+def test_a_readers_facts_worked_out_in_one_process_serve_another_without_queries():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from masthead.access import readers
+
+    reader = factories.reader()
+    factories.use_meter(reader, count=2)
+    reader.refresh_from_db()
+    first = _facts_of(reader)
+    assert first.meter.used == 2
+    readers.forget_readers()  # another process: its own memo is empty, the shared cache is not
+    with CaptureQueriesContext(connection) as queries:
+        again = _facts_of(reader)
+    assert again == first and len(queries) == 0
+    factories.use_meter(reader, count=1)  # raises the reader's access version: a new key everywhere
+    reader.refresh_from_db()
+    readers.forget_readers()
+    assert _facts_of(reader).meter.used == 3
+
+
+def test_without_the_shared_cache_a_readers_facts_come_from_the_database(monkeypatch):
+    from django.core.cache import cache
+
+    from masthead.access import readers
+
+    reader = factories.reader()
+    factories.use_meter(reader, count=1)
+    reader.refresh_from_db()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    readers.forget_readers()
+    found = _facts_of(reader)
+    assert not found.lookup_failed and found.meter.used == 1
