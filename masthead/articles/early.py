@@ -218,7 +218,8 @@ def answer_for(environ: dict) -> EarlyAnswer | None:
     """The early answer to this WSGI request, or None: Django's handler answers it."""
     if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING") or not enabled():
         return None
-    request = WSGIRequest(environ)
+    # A copy: the CSRF middleware writes its flags into META, and Django reads this environ again if we step aside.
+    request = WSGIRequest(dict(environ))
     try:
         if not serving.may_answer_early(request):
             return None

@@ -158,6 +158,19 @@ def test_a_token_from_an_early_answer_passes_djangos_csrf_check():
     assert client.post(gift_url, {"csrfmiddlewaretoken": token}).status_code in (302, 303)
 
 
+def test_stepping_aside_leaves_the_request_as_django_would_have_received_it():
+    article = factories.gated_article(factories.marker())
+    client = _signed_in(factories.reader())
+    _kept(client, article.url)
+    client.cookies["csrftoken"] = "not a valid secret!"
+    environ = _environ(client, article.url)
+    before = dict(environ)
+    client.session.delete()  # the stack has a cookie to delete: the early answer steps aside
+    with _connection_kept():
+        assert early.answer_for(environ) is None
+    assert environ == before
+
+
 def test_a_malformed_csrf_cookie_is_replaced_as_django_replaces_it():
     article = factories.gated_article(factories.marker())
     client = Client()
