@@ -50,9 +50,17 @@ class FilterTranslator:
     """Predicates on `id_sql` (the matched page's id) for the where clause of the compiler's queryset."""
 
     def __init__(
-        self, compiler, connection, *, id_sql: str, live_sql: Callable[[bool], FilterSQL], page_id_sets: bool = False
+        self,
+        compiler,
+        connection,
+        *,
+        id_sql: str,
+        live_sql: Callable[[bool], FilterSQL],
+        page_id_sets: bool = False,
+        entry_id_sql: str | None = None,
     ):
         self.compiler = compiler
+        self.entry_id_sql = entry_id_sql
         self.page_id_sets = page_id_sets
         self.connection = connection
         self.model = compiler.queryset.model
@@ -87,7 +95,13 @@ class FilterTranslator:
             raise Untranslatable("only plain columns compared with values")
         target = column.target
         if target.primary_key and target.model in (Page, *self.model._meta.get_parent_list(), self.model):
-            return self._compare(self.id_sql, lookup.lookup_name, lookup.rhs, target)
+            compared = self._compare(self.id_sql, lookup.lookup_name, lookup.rhs, target)
+            if self.entry_id_sql and lookup.lookup_name in ("in", "exact") and compared.params:
+                # The same ids as the entry's text (an equivalent condition: NOT of both is NOT of either).
+                as_text = [str(value) for value in compared.params]
+                also = f"{self.entry_id_sql} IN ({', '.join(['%s'] * len(as_text))})"
+                return FilterSQL(f"({compared.sql}) AND ({also})", [*compared.params, *as_text])
+            return compared
         *related, filter_field = self.compiler._get_filter_field_path_for_column(column)
         if related:
             return self._related(related, filter_field, lookup)

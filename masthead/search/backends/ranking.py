@@ -94,6 +94,9 @@ class RankedSearch:
     # The SQL naming the matched page's id, and how "live" is checked; set by each backend.
     MATCHED_ID_SQL = "p.id"
     PAGE_ID_SETS = False  # filter on indexed page columns through their index rather than the page row
+    # The index entry's own text id column, when `MATCHED_ID_SQL` casts it: a filter on page ids then also
+    # names it, so the entries' (content type, object id) index can find a few ids (see FilterTranslator).
+    ENTRY_ID_SQL: str | None = None
 
     def live_sql(self, live: bool):
         from .filters import PAGE_ALIAS, FilterSQL
@@ -118,6 +121,7 @@ class RankedSearch:
                 id_sql=self.MATCHED_ID_SQL,
                 live_sql=self.live_sql,
                 page_id_sets=self.PAGE_ID_SETS,
+                entry_id_sql=self.ENTRY_ID_SQL,
             ).translate()
         except Untranslatable:
             translated = None
