@@ -7,7 +7,6 @@ reader for whom the decision shows the teaser: access fails closed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
@@ -22,7 +21,7 @@ from django.utils import timezone
 from masthead.accounts.selectors import user_email_verified
 from masthead.core import content_version
 from masthead.core.clock import local_date
-from masthead.core.memo import Memo
+from masthead.core.memo import Memo, shared_key
 
 from . import entitlements
 from .client_ip import client_ip
@@ -87,9 +86,9 @@ def _account_facts(user, *, now: dt.datetime) -> _AccountFacts:
     found = _accounts.get(key) if key else None
     if found is not None:
         return found
-    shared_key = f"masthead.account-facts.v1:{hashlib.sha256(repr(key).encode()).hexdigest()[:40]}" if key else None
-    if shared_key:
-        found = _shared(lambda: cache.get(shared_key))  # what another process worked out
+    facts_key = shared_key("masthead.account-facts.v1", key) if key else None
+    if facts_key:
+        found = _shared(lambda: cache.get(facts_key))  # what another process worked out
         if isinstance(found, _AccountFacts):
             _accounts.set(key, found)
             return found
@@ -112,9 +111,9 @@ def _account_facts(user, *, now: dt.datetime) -> _AccountFacts:
         used=used,
         unlocked=frozenset(article_id for article_id, _, _ in rows),
     )
-    if key and shared_key:
+    if facts_key:
         _accounts.set(key, found)
-        _shared(lambda: cache.set(shared_key, found, ACCOUNT_FACTS_SECONDS))
+        _shared(lambda: cache.set(facts_key, found, ACCOUNT_FACTS_SECONDS))
     return found
 
 

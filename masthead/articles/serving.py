@@ -27,7 +27,6 @@ and rendered is not routed and rendered again by the others.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from masthead.core import content_version
 from masthead.core.clock import local_date
 from masthead.core.conf import setting
 from masthead.core.csrf import get_token
-from masthead.core.memo import Memo
+from masthead.core.memo import Memo, shared_key
 
 if TYPE_CHECKING:
     from masthead.access.decisions import Decision
@@ -123,7 +122,7 @@ def route_for(request: HttpRequest) -> ArticleRoute | None:
     key = _route_key(request, version)
     route = _routes.get(key)
     if route is None:
-        route = cache.get(_shared_key("masthead.route.v1", version, key))
+        route = cache.get(shared_key(f"masthead.route.v1:{version}", key))
         if route is not None:
             _routes.set(key, route)
     return route
@@ -146,7 +145,7 @@ def remember_route(request: HttpRequest, page, route: ArticleRoute) -> None:
         return
     key = _route_key(request, version)
     _routes.set(key, route)
-    cache.set(_shared_key("masthead.route.v1", version, key), route, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
+    cache.set(shared_key(f"masthead.route.v1:{version}", key), route, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
 
 
 def personal_request(request: HttpRequest) -> bool:
@@ -179,8 +178,8 @@ def _rendering_signature(*, request: HttpRequest, article_pk: int, decision, sig
     )
 
 
-def _shared_key(prefix: str, version: int, signature: tuple) -> str:
-    return f"{prefix}:{version}:{hashlib.sha256(repr(signature).encode()).hexdigest()[:40]}"
+def _rendering_key(version: int, signature: tuple) -> str:
+    return shared_key(f"masthead.rendering.v1:{version}", signature)
 
 
 def _parts(html: str) -> tuple[bytes, ...]:
@@ -225,7 +224,7 @@ def _look_up_article(request: HttpRequest, route: ArticleRoute) -> _Lookup:
     )
     parts = _renderings.get(key)
     if parts is None:
-        html = cache.get(_shared_key("masthead.rendering.v1", *key))
+        html = cache.get(_rendering_key(*key))
         if html is not None:
             parts = _parts(html)
             _renderings.set(key, parts)
@@ -268,7 +267,7 @@ def serve_article(request: HttpRequest, route: ArticleRoute, *, page=None) -> Ht
     html = response.content.decode()
     parts = _parts(html)
     _renderings.set(found.key, parts)
-    cache.set(_shared_key("masthead.rendering.v1", *found.key), html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
+    cache.set(_rendering_key(*found.key), html, getattr(settings, "SERVING_CACHE_SECONDS", 3600))
     return _finish_article(request, route, found, _response(request, parts))
 
 
@@ -312,9 +311,8 @@ def _page_key(request: HttpRequest) -> str | None:
     if version < 0:
         return None
     signed_in = request.user.is_authenticated
-    return _shared_key(
-        "masthead.page.v1",
-        version,
+    return shared_key(
+        f"masthead.page.v1:{version}",
         (request.scheme, _host(request), request.path, query, signed_in, local_date().year),
     )
 

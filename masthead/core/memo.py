@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -35,6 +36,12 @@ class Memo:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+def shared_key(prefix: str, signature: Any) -> str:
+    """The shared cache's key for what a process keeps under `signature` (everything it depends on, versions
+    included): `prefix` and a digest of the signature's repr, so another process finds it under the same key."""
+    return f"{prefix}:{hashlib.sha256(repr(signature).encode()).hexdigest()[:40]}"
 
 
 def forget_all() -> None:

@@ -25,7 +25,6 @@ pages, and the shared cache drops them after `KEPT_SECONDS`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from dataclasses import dataclass
 
@@ -38,7 +37,7 @@ from masthead.access.decisions import ArticleFacts, Reader, decide_access
 from masthead.access.readers import reader_for_request
 from masthead.articles.serving import personal_request
 from masthead.core import content_version
-from masthead.core.memo import Memo
+from masthead.core.memo import Memo, shared_key
 
 from . import index_version
 
@@ -73,9 +72,8 @@ def _key(request: HttpRequest) -> str | None:
     if version < 0:
         return None
     period = int(time.time() // KEPT_SECONDS)
-    signature = repr((request.scheme, request.get_host(), path, timezone.localdate().isoformat(), period))
-    searched = f"{version}:{index_version.current()}"
-    return f"masthead.search.kept.v1:{searched}:{hashlib.sha256(signature.encode()).hexdigest()[:40]}"
+    signature = (request.scheme, request.get_host(), path, timezone.localdate().isoformat(), period)
+    return shared_key(f"masthead.search.kept.v1:{version}:{index_version.current()}", signature)
 
 
 def _same_decisions(request: HttpRequest, results: tuple[KeptResult, ...], now: dt.datetime) -> bool:
