@@ -40,6 +40,8 @@ from .ranking import RankedSearch, is_page_model, recency_sql_postgres
 
 ENTRY_TABLE = "wagtailsearch_indexentry"
 _WORDS = re.compile(r"[^\W_]+( [^\W_]+)*")  # a phrase as the query parser makes it: words and single spaces
+# Migration 0004's expression index: each entry's neighbouring word pairs, so a phrase reads few entries.
+PAIRS_SQL = "masthead_word_pairs(e.title || e.body)"
 TITLE_WEIGHT = 1.0  # the headline vector's rank, times Wagtail's title_norm, added to the body's
 
 
@@ -222,8 +224,28 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             f"(e.title @@ ({phrase_sql}) OR e.body @@ ({phrase_sql}) "
             f"OR (e.title @@ ({any_sql}) AND (e.title || e.body) @@ ({phrase_sql})))"
         )
+        has_params = [*phrase_params, *phrase_params, *any_params, *phrase_params]
+        pairs = self._phrase_pairs(phrase) if wanted else None
+        if pairs is not None:
+            # Only the few entries with the phrase's neighbouring word pairs are read (migration 0004).
+            has, has_params = f"({PAIRS_SQL} @@ %s::tsquery AND {has})", [pairs, *has_params]
         sql = f"(numnode({phrase_sql}) = 0 OR {has})" if wanted else f"NOT (numnode({phrase_sql}) > 0 AND {has})"
-        return sql, [*phrase_params, *phrase_params, *phrase_params, *any_params, *phrase_params]
+        return sql, [*phrase_params, *has_params]
+
+    def _phrase_pairs(self, phrase: Phrase) -> str | None:
+        """The tsquery of the phrase's neighbouring word pairs (`masthead_phrase_pairs`, migration 0004); None if none.
+
+        Asked of the database once per search and phrase: the words are the configuration's lexemes.
+        """
+        known = self._known().setdefault("phrase_pairs", {})
+        if phrase.query_string not in known:
+            config = self.query_compiler.get_config(self.backend)
+            vector = "to_tsvector(%s::regconfig, %s)" if config else "to_tsvector(%s)"
+            params = [config, phrase.query_string] if config else [phrase.query_string]
+            with connections[self.query_compiler.queryset.db].cursor() as cursor:
+                cursor.execute(f"SELECT masthead_phrase_pairs({vector})::text", params)
+                known[phrase.query_string] = cursor.fetchone()[0]
+        return known[phrase.query_string]
 
     def _split_query(self) -> tuple[list, list[Phrase], list[Phrase]] | None:
         """(what the index matches exactly, phrases, excluded phrases) of a query with a phrase; else None."""

@@ -6,8 +6,13 @@ The limits are made small here so that a handful of articles stand for a library
 from __future__ import annotations
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.search.models import IndexEntry
 
-from masthead.articles.tests.factories import days_ago, make_article, paragraphs
+from masthead.articles.models import ArticlePage
+from masthead.articles.tests.factories import AuthorFactory, days_ago, make_article, paragraphs
 from masthead.search import selectors
 from masthead.search.filters import SearchFilters
 from masthead.search.query import parse_query
@@ -103,6 +108,45 @@ def test_past_the_count_limit_the_page_says_more_than(monkeypatch, client, kestr
     outcome = search_page(client, q="kestrel").context["outcome"]
     assert not outcome.more
     assert outcome.total == 4
+
+
+def _kestrel_results():
+    return selectors.backend().search("kestrel", selectors.live_articles(), order_by_relevance=True)
+
+
+def test_a_common_words_count_never_counts_unpublished_articles(monkeypatch, kestrels):
+    """Three drafts say "kestrel" too: with the count stopping at 5, the four live articles are still counted as 4."""
+    results_class = _results_class()
+    if not hasattr(results_class, "CANDIDATES"):
+        pytest.skip("only Masthead's database backends bound their candidates")
+    for number in range(3):
+        draft = make_article(title=f"Kestrel draft {number}", body=paragraphs("A kestrel.", "Unfinished."))
+        draft.unpublish()
+    monkeypatch.setattr(results_class, "CANDIDATES", 2)
+    results = _kestrel_results()
+    selectors._ids(results[:2])  # ranking first, as the page does: the candidates say the word is common
+    assert results.capped_count(5) == 4
+    assert _kestrel_results().count() == 4
+
+
+def test_a_common_words_count_past_the_limit_is_settled_by_the_full_text_index_alone(monkeypatch, kestrels):
+    results_class = _results_class()
+    if not hasattr(results_class, "CANDIDATES"):
+        pytest.skip("only Masthead's database backends bound their candidates")
+    # More matches than the index holds entries of other models: FTS5's count alone then settles it.
+    others = IndexEntry.objects.exclude(content_type=ContentType.objects.get_for_model(ArticlePage)).count()
+    author = AuthorFactory()
+    for number in range(others + 3):
+        make_article(title=f"Kestrel notes {number}", body=paragraphs("A kestrel again.", "Rain."), authors=[author])
+    monkeypatch.setattr(results_class, "CANDIDATES", 2)
+    results = _kestrel_results()
+    selectors._ids(results[:2])
+    with CaptureQueriesContext(connection) as counted:
+        assert results.capped_count(3) == 3
+    assert _kestrel_results().count() == others + 7  # the four kestrels and these
+    if connection.vendor == "sqlite":  # the shortcut is SQLite's: no statement joined the index entries
+        assert counted.captured_queries
+        assert not [query for query in counted.captured_queries if "INDEXED BY" in query["sql"]]
 
 
 def test_facet_counts_are_cached_per_normalised_query(monkeypatch, kestrels):

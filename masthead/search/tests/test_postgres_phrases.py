@@ -1,0 +1,93 @@
+"""PostgreSQL: a phrase is looked for only in the entries having its neighbouring word pairs (migration 0004).
+
+The pairs are a prefilter: they must never lose an entry that has the phrase
+(checked against PostgreSQL's own phrase match over many generated texts), and
+a phrase search must go through their index rather than every entry with the
+phrase's words.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from django.db import connection
+from wagtail.search.query import Phrase
+
+from masthead.articles.tests.factories import make_article, paragraphs
+from masthead.search import selectors
+from masthead.search.backends.postgres import PAIRS_SQL
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+WORDS = ("reform", "test", "grid", "power", "talks", "border", "trade", "court", "ruling", "vote", "budget", "deal")
+WORDS += ("the", "of", "and", "a", "in")  # stop words, between the others
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the word-pair index is PostgreSQL's (SQLite's FTS5 keeps positions in its index)")
+
+
+def _texts(count: int, length: int, seed: int) -> list[str]:
+    chooser = random.Random(seed)
+    return [" ".join(chooser.choice(WORDS) for _ in range(length)) for _ in range(count)]
+
+
+def test_every_text_with_a_phrase_has_the_phrases_word_pairs():
+    """No false negatives: wherever PostgreSQL finds the phrase, the pairs prefilter lets the text through."""
+    texts = _texts(400, 30, seed=7)
+    phrases = [" ".join(text.split()[:n]) for text, n in zip(_texts(80, 4, seed=8), [2, 3, 4] * 30, strict=False)]
+    phrases += ["rule of law", "vote of the court", "the reform", "reform test", "trade deal in the"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH t AS (SELECT to_tsvector('english', value) AS v FROM json_array_elements_text(%s::json) AS value),
+                 q AS (SELECT value AS phrase, phraseto_tsquery('english', value) AS phrase_query,
+                              masthead_phrase_pairs(to_tsvector('english', value)) AS pairs
+                       FROM json_array_elements_text(%s::json) AS value)
+            SELECT
+              count(*) FILTER (WHERE t.v @@ q.phrase_query),
+              count(*) FILTER (WHERE t.v @@ q.phrase_query AND q.pairs IS NOT NULL
+                               AND NOT masthead_word_pairs(t.v) @@ q.pairs),
+              count(*) FILTER (WHERE q.pairs IS NOT NULL AND masthead_word_pairs(t.v) @@ q.pairs),
+              count(*) FILTER (WHERE q.pairs IS NOT NULL AND t.v @@ plainto_tsquery('english', q.phrase))
+            FROM t CROSS JOIN q
+            """,
+            [json.dumps(texts), json.dumps(phrases)],
+        )
+        found, lost, through_pairs, with_the_words = cursor.fetchone()
+    assert found > 100  # the texts do hold many of the phrases
+    assert lost == 0
+    assert through_pairs < with_the_words / 2  # and the pairs are a real filter: far fewer than the words alone
+
+
+def test_a_phrase_search_asks_for_the_pairs_through_their_index():
+    """The phrase's condition names the pairs expression as migration 0004 indexed it, so the index serves it."""
+    make_article(title="A reform test for the grid", body=paragraphs("The reform test begins.", "Power talks."))
+    make_article(title="Grid power", body=paragraphs("A test of reform.", "Talks again."))
+    results = selectors.backend().search(Phrase("reform test"), selectors.live_articles(), order_by_relevance=True)
+    assert results.count() == 1
+    sql, params = results.matched_ids_sql()
+    assert f"{PAIRS_SQL} @@ %s::tsquery" in sql
+    pairs = next(param for param in params if isinstance(param, str) and param.startswith("'"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT e.id FROM wagtailsearch_indexentry e WHERE {PAIRS_SQL} @@ %s::tsquery",  # noqa: S608
+            [pairs],
+        )
+        plan = json.dumps(cursor.fetchone()[0])
+    assert "masthead_search_word_pairs_gin" in plan
+
+
+def test_a_phrase_with_a_stop_word_between_its_words_is_still_found():
+    """ "vote of the court" has no neighbouring pair of words: PostgreSQL's own phrase match decides alone."""
+    article = make_article(title="The vote of the court", body=paragraphs("A ruling came.", "Then a deal."))
+    make_article(title="A court vote", body=paragraphs("The vote was close.", "The court ruled."))
+    results = selectors.backend().search(
+        Phrase("vote of the court"), selectors.live_articles(), order_by_relevance=True
+    )
+    assert [result.pk for result in results] == [article.pk]
