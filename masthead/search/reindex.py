@@ -103,8 +103,17 @@ def reindex(
                 backend.get_index_for_model(model).get_key(): backend.get_index_for_model(model) for model in chosen
             }.values():
                 finish_rebuild(index)
+    optimize(backend, chosen)
     report.seconds = time.monotonic() - started
     return report
+
+
+def optimize(backend, models) -> None:
+    """Leave the index ready for fast reads: the backends' `optimize` (SQLite: merge FTS5's segments)."""
+    indexes = {backend.get_index_for_model(model).get_key(): backend.get_index_for_model(model) for model in models}
+    for index in indexes.values():
+        if hasattr(index, "optimize"):
+            index.optimize()
 
 
 def finish_rebuild(index) -> None:

@@ -93,6 +93,11 @@ class MastheadPostgresIndex(VersionedIndex, PostgresIndex):
         self._refresh_title_norms()
         changed()
 
+    def optimize(self) -> None:
+        """Refresh the planner's statistics of the entries and their indexes (the word-pair expression's too)."""
+        with self.write_connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {ENTRY_TABLE}")
+
 
 class TsqueryMixin:
     # The index vector this compiler matches: Wagtail's `title || body` (expression GIN index from
