@@ -6,7 +6,7 @@ read (out of line) to look for the phrase. For a phrase of common words that
 is tens of thousands of entries, 1-2 s at 100,000 articles.
 
 `masthead_word_pairs(vector)` is the set of the vector's neighbouring lexemes,
-each pair as one token (the first 12 hex digits of the MD5 of "first second"):
+each pair as one token (the first 16 hex digits, 64 bits, of the MD5 of "first second"):
 the lexemes at positions p and p + 1. An expression GIN index on
 `masthead_word_pairs(title || body)`, kept by PostgreSQL itself on every write
 of an entry, then finds the entries with all the neighbouring pairs of a
@@ -30,7 +30,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   WITH words AS (
     SELECT lexeme, position FROM unnest(vector) AS u(lexeme, positions, weights), unnest(positions) AS position
   )
-  SELECT coalesce(array_to_tsvector(array_agg(DISTINCT left(md5(a.lexeme || ' ' || b.lexeme), 12))), ''::tsvector)
+  SELECT coalesce(array_to_tsvector(array_agg(DISTINCT left(md5(a.lexeme || ' ' || b.lexeme), 16))), ''::tsvector)
   FROM words a JOIN words b ON b.position = a.position + 1
 $$
 """

@@ -53,14 +53,20 @@ def test_every_text_with_a_phrase_has_the_phrases_word_pairs():
               count(*) FILTER (WHERE t.v @@ q.phrase_query AND q.pairs IS NOT NULL
                                AND NOT masthead_word_pairs(t.v) @@ q.pairs),
               count(*) FILTER (WHERE q.pairs IS NOT NULL AND masthead_word_pairs(t.v) @@ q.pairs),
-              count(*) FILTER (WHERE q.pairs IS NOT NULL AND t.v @@ plainto_tsquery('english', q.phrase))
+              count(*) FILTER (WHERE q.pairs IS NOT NULL AND t.v @@ plainto_tsquery('english', q.phrase)),
+              count(*) FILTER (WHERE q.pairs IS NOT NULL AND numnode(q.phrase_query) = 3),
+              count(*) FILTER (WHERE q.pairs IS NOT NULL AND numnode(q.phrase_query) = 3
+                               AND (masthead_word_pairs(t.v) @@ q.pairs) <> (t.v @@ q.phrase_query))
             FROM t CROSS JOIN q
             """,
             [json.dumps(texts), json.dumps(phrases)],
         )
-        found, lost, through_pairs, with_the_words = cursor.fetchone()
+        found, lost, through_pairs, with_the_words, one_pair, differing = cursor.fetchone()
     assert found > 100  # the texts do hold many of the phrases
     assert lost == 0
+    # A phrase of one pair of neighbours is its pair: the backend then reads no vector (`_phrase_pairs`).
+    assert one_pair > 1000
+    assert differing == 0
     assert through_pairs < with_the_words / 2  # and the pairs are a real filter: far fewer than the words alone
 
 
