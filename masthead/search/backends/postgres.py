@@ -206,9 +206,17 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             return f"{self.query_compiler.VECTOR_SQL} @@ ({query_sql})", query_params
         indexed, phrases, excluded = split
         compiler = self.query_compiler
-        indexed_query = And(indexed) if len(indexed) > 1 else indexed[0]
-        indexed_sql, indexed_params = compiler.tsquery_sql(self.backend, indexed_query)
-        conditions, params = [f"{compiler.VECTOR_SQL} @@ ({indexed_sql})"], [*indexed_params]
+        # A phrase that is its word pair needs no match of its words: the pairs imply them, and the planner,
+        # given both, read every entry with the words to check them (99,150 for "per cent": 3.7 s).
+        exact = {phrase.query_string for phrase in phrases if self._phrase_pairs(phrase)[1]}
+        rest = [part for part in indexed if not (isinstance(part, PlainText) and part.query_string in exact)]
+        if not rest or any(isinstance(part, PlainText) for part in rest):
+            indexed = rest
+        conditions, params = [], []
+        if indexed:
+            indexed_query = And(indexed) if len(indexed) > 1 else indexed[0]
+            indexed_sql, indexed_params = compiler.tsquery_sql(self.backend, indexed_query)
+            conditions, params = [f"{compiler.VECTOR_SQL} @@ ({indexed_sql})"], [*indexed_params]
         for phrase, wanted in [(phrase, True) for phrase in phrases] + [(phrase, False) for phrase in excluded]:
             found, found_params = self._phrase_found(phrase, wanted=wanted)
             conditions.append(found)

@@ -13,7 +13,7 @@ import random
 
 import pytest
 from django.db import connection
-from wagtail.search.query import Phrase
+from wagtail.search.query import And, Phrase, PlainText
 
 from masthead.articles.tests.factories import make_article, paragraphs
 from masthead.search import selectors
@@ -87,6 +87,25 @@ def test_a_phrase_search_asks_for_the_pairs_through_their_index():
         )
         plan = json.dumps(cursor.fetchone()[0])
     assert "masthead_search_word_pairs_gin" in plan
+
+
+def test_a_phrase_of_two_neighbouring_words_is_matched_by_its_pair_alone():
+    """No vector is read for it: neither the phrase nor its words are checked in `title || body`, only the pair."""
+    found = make_article(title="Reform test ahead", body=paragraphs("A reform test, again.", "Grid talks."))
+    make_article(title="Test the reform", body=paragraphs("A test of reform.", "Grid power."))
+    results = selectors.backend().search(Phrase("reform test"), selectors.live_articles(), order_by_relevance=True)
+    sql, _params = results.matched_ids_sql()
+    assert "e.title" not in sql.replace(PAIRS_SQL, "") and "e.body" not in sql.replace(PAIRS_SQL, "")
+    assert [result.pk for result in results] == [found.pk]
+    with_word = selectors.backend().search(
+        And([Phrase("reform test"), PlainText("grid")]), selectors.live_articles(), order_by_relevance=True
+    )
+    assert [result.pk for result in with_word] == [found.pk]
+    assert not list(
+        selectors.backend().search(
+            And([Phrase("reform test"), PlainText("power")]), selectors.live_articles(), order_by_relevance=True
+        )
+    )
 
 
 def test_a_phrase_with_a_stop_word_between_its_words_is_still_found():
