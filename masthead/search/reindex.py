@@ -99,19 +99,25 @@ def reindex(
     if not models:
         rebuilder_class = getattr(backend, "rebuilder_class", None)
         if rebuilder_class is not None:
-            for index in {
-                backend.get_index_for_model(model).get_key(): backend.get_index_for_model(model) for model in chosen
-            }.values():
+            for index in _indexes(backend, chosen):
                 finish_rebuild(index)
     optimize(backend, chosen)
     report.seconds = time.monotonic() - started
     return report
 
 
+def _indexes(backend, models) -> list:
+    """The backend's indexes of these models, each once (the database backends keep every model in one index)."""
+    indexes: dict = {}
+    for model in models:
+        index = backend.get_index_for_model(model)
+        indexes.setdefault(index.get_key(), index)
+    return list(indexes.values())
+
+
 def optimize(backend, models) -> None:
     """Leave the index ready for fast reads: the backends' `optimize` (SQLite: merge FTS5's segments)."""
-    indexes = {backend.get_index_for_model(model).get_key(): backend.get_index_for_model(model) for model in models}
-    for index in indexes.values():
+    for index in _indexes(backend, models):
         if hasattr(index, "optimize"):
             index.optimize()
 

@@ -234,7 +234,10 @@ class RankedSearch:
         return self._count(None)
 
     def _count(self, limit: int | None) -> int:
-        where, params, needs_page = self._filtered()
+        return self._count_matches(*self._filtered(), limit=limit)
+
+    def _count_matches(self, where: str, params, needs_page: bool, *, limit: int | None) -> int:
+        """The count of the matches under these filters (from `_filtered`), up to `limit`."""
         sql, params = self.matched_sql(where=where, params=params, needs_page=needs_page)
         if limit is not None:
             sql, params = f"{sql} LIMIT %s", [*params, limit]
