@@ -127,11 +127,14 @@ def article_subscriber(size: int) -> Pool:
 
 
 def signed_in_cookies(users: Iterable) -> list[str]:
-    """A session cookie per user, as if each had signed in, stored by the configured session engine."""
+    """The cookies of each user's browser after signing in: a session stored by the configured session engine,
+    and the CSRF cookie that the sign-in form set (a browser that signed in has one and sends it back).
+    """
     from importlib import import_module
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.middleware.csrf import _get_new_csrf_string
 
     SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
     cookies = []
@@ -141,7 +144,8 @@ def signed_in_cookies(users: Iterable) -> list[str]:
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+        csrf = f"{settings.CSRF_COOKIE_NAME}={_get_new_csrf_string()}"
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {csrf}")
     return cookies
 
 

@@ -62,29 +62,30 @@ class KeptUserMixin:
         if token is not None:
             kept = _users.get(user_id)
             if kept is not None and kept[0] == token:
-                user = _copy(kept[1])
+                user = _copy(*kept[1:])
                 return user if self.user_can_authenticate(user) else None  # type: ignore[attr-defined]
         user = super().get_user(user_id)  # type: ignore[misc]
         if user is not None and token is not None:
-            _users.set(user_id, (token, _copy(user)))  # a copy no request ever holds
+            # The row's values alone (nothing a request cached on its instance), which no request ever holds.
+            values = {name: value for name, value in user.__dict__.items() if name in _field_names(type(user))}
+            _users.set(user_id, (token, type(user), values, user._state.db))
         return user
 
 
-def _copy(user):
+def _copy(model, values: dict, db: str):
     """A fresh instance with the row's values: nothing one request caches on an instance reaches another.
 
     Made as `Model.from_db` makes one, without its two signals when no receiver listens to them (the
     user model has none; a receiver added later gets `from_db`).
     """
-    model = type(user)
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
         names = [field.attname for field in model._meta.concrete_fields]
-        return model.from_db(user._state.db, names, [getattr(user, name) for name in names])
+        return model.from_db(db, names, [values[name] for name in names])
     copy = model.__new__(model)
-    copy.__dict__ = {name: value for name, value in user.__dict__.items() if name in _field_names(model)}
-    copy._state = ModelState()
-    copy._state.adding = False
-    copy._state.db = user._state.db
+    copy.__dict__ = values.copy()
+    state = copy._state = ModelState()
+    state.adding = False
+    state.db = db
     return copy
 
 
