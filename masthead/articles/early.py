@@ -74,9 +74,11 @@ DONE = (
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 )
 # ... and those that have nothing to do on one: static files only; messages (a reader with one waiting is
-# never answered from a kept page); allauth's (acts on its own views); Wagtail's redirects (acts on 404s).
+# never answered from a kept page); allauth's (acts on its own views); Wagtail's redirects (acts on 404s);
+# the kept site (a kept page reads no site: its route names the site's id).
 SKIPPED = (
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "masthead.core.sites.KeptSiteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
