@@ -51,7 +51,7 @@ def prime(request: HttpRequest) -> None:
     if version < 0 or hasattr(request, "_wagtail_site"):
         return
     # As Wagtail's `Site._find_for_request` (the raw host: no ALLOWED_HOSTS check, done by then anyway).
-    hostname = split_domain_port(request._get_raw_host())[0]
+    hostname = split_domain_port(request._get_raw_host())[0]  # type: ignore[attr-defined]
     key = (hostname, request.get_port(), version)
     found = _found.get(key)
     if found is None:
