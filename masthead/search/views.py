@@ -32,7 +32,8 @@ FILTER_PARAMETERS = ("topic", "region", "country", "kind", "author", "year", "fr
 class Result:
     """One article in the results, with what this reader may see of it marked up."""
 
-    article: ArticlePage
+    article: selectors.ResultCard
+    url: str | None  # as Wagtail's `pageurl` gives it for this request
     headline: SafeString
     dek: SafeString
     snippet: SafeString
@@ -41,7 +42,7 @@ class Result:
 
 
 def results_for_reader(
-    request: HttpRequest, articles: list[ArticlePage], query: ParsedQuery, exact_ids
+    request: HttpRequest, articles: list[selectors.ResultCard], query: ParsedQuery, exact_ids
 ) -> list[Result]:
     """Headline, dek and a snippet of each article, the snippet only from text the reader may read.
 
@@ -62,6 +63,7 @@ def results_for_reader(
         results.append(
             Result(
                 article=article,
+                url=article.get_url(request),
                 headline=highlight(article.title, terms),
                 dek=highlight(article.dek, terms),
                 snippet=snippet(visible, terms),
@@ -132,11 +134,7 @@ def _search_page(request: HttpRequest) -> HttpResponse:
             query=query, filters=search_request.filters, sort=search_request.sort, page=search_request.page
         )
         facets = selectors.search_facets(query=query, filters=search_request.filters)
-    results = (
-        results_for_reader(request, selectors.with_bodies(outcome.articles), query, outcome.exact_ids)
-        if outcome
-        else []
-    )
+    results = results_for_reader(request, outcome.articles, query, outcome.exact_ids) if outcome else []
     active_filters = [
         (label, value, _query_string(search_request, **{parameter: "", "page": ""}))
         for parameter, label, value in _active_filters(search_request)
