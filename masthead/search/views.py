@@ -18,12 +18,11 @@ from masthead.access.models import AccessSettings
 from masthead.access.readers import reader_for_request
 from masthead.access.rendering import facts_for, visible_raw_blocks
 from masthead.articles.models import ArticlePage
-from masthead.articles.text import raw_text_blocks
 
 from . import kept, selectors
 from .filters import SORTS, SearchRequest, parse_request
 from .query import ParsedQuery, clean_text, parse_query
-from .snippets import highlight, snippet
+from .snippets import highlight, snippet, snippet_texts
 
 FILTER_PARAMETERS = ("topic", "region", "country", "kind", "author", "year", "from", "to")
 
@@ -59,14 +58,14 @@ def results_for_reader(
     for article in articles:
         decision = decide_access(reader=reader, article=facts_for(article), now=now)
         # The snippet needs text only: cut the stored body, decoding nothing (no image query per result).
-        visible = list(raw_text_blocks(visible_raw_blocks(article, decision, default_paragraphs=default_paragraphs)))
+        blocks = visible_raw_blocks(article, decision, default_paragraphs=default_paragraphs)
         results.append(
             Result(
                 article=article,
                 url=article.get_url(request),
                 headline=highlight(article.title, terms),
                 dek=highlight(article.dek, terms),
-                snippet=snippet(visible, terms),
+                snippet=snippet(snippet_texts(blocks, terms), terms),
                 exact=article.pk in exact_ids,
                 full=decision.full,
             )
