@@ -119,6 +119,29 @@ def test_facets_count_the_matching_articles_by_topic_region_kind_author_and_year
     assert sum(_facet(response, "year").values()) == 2
 
 
+def test_facet_links_in_the_page_select_a_value_and_a_selected_one_removes_it(client, library):
+    html = search_page(client, q="sanction").content.decode()
+    assert (
+        '<li><a class="search-facet__link" href="?q=sanction&amp;topic=energy">'
+        '<span class="search-facet__name">Energy</span> '
+        '<span class="search-facet__count">1<span class="visually-hidden"> article</span></span></a></li>'
+    ) in html
+    assert '<span class="search-facet__count">2<span class="visually-hidden"> articles</span>' in html
+    selected = search_page(client, q="sanction", topic="energy").content.decode()
+    assert (
+        '<li><a class="search-facet__link is-selected" href="?q=sanction" aria-current="true">'
+        '<span class="search-facet__name">Energy<span class="visually-hidden"> (selected; remove)</span></span>'
+    ) in selected
+
+
+def test_a_facet_label_is_escaped(client, library):
+    library["topics"]["energy"].name = 'Energy <script>alert("x")</script>'
+    library["topics"]["energy"].save()
+    html = search_page(client, q="sanction").content.decode()
+    assert "<script>alert" not in html
+    assert "Energy &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
