@@ -45,6 +45,12 @@ def _matcher(terms: Iterable[str]):
     return matches, stems
 
 
+def _may_match(text: str, stems) -> bool:
+    """Whether a text holds one of these stems: a matched word starts with its stem, so without one, no match."""
+    lowered = text.lower()
+    return any(stemmed in lowered for stemmed in stems)
+
+
 def snippet_texts(raw_blocks: Iterable[dict], terms: Iterable[str]) -> Iterator[str]:
     """The plain text of the visible body blocks (stored form) a snippet can come from, in order.
 
@@ -55,10 +61,10 @@ def snippet_texts(raw_blocks: Iterable[dict], terms: Iterable[str]) -> Iterator[
     with its stem, so a block without one has no match. A whole body is some
     twenty paragraphs, and a page of results has twenty bodies.
     """
-    stems = [stemmed for stemmed in {stem(term) for term in terms if term} if stemmed]
+    _, stems = _matcher(terms)
     opening = False
     for block in raw_blocks:
-        if opening and not any(stemmed in str(block.get("value", "")).lower() for stemmed in stems):
+        if opening and not _may_match(str(block.get("value", "")), stems):
             continue
         for text in raw_text_blocks([block]):
             opening = opening or bool(text.strip())
@@ -68,9 +74,8 @@ def snippet_texts(raw_blocks: Iterable[dict], terms: Iterable[str]) -> Iterator[
 def highlight(text: str, terms: Iterable[str]) -> SafeString:
     """The whole text, escaped, with the words that match `terms` in `<mark>`."""
     matches, stems = _matcher(terms)
-    lowered = text.lower()
-    if not any(stemmed in lowered for stemmed in stems):
-        return escape(text)  # a matched word starts with its stem: no stem, nothing to mark
+    if not _may_match(text, stems):
+        return escape(text)
     out: list[str] = []
     plain: list[str] = []  # the text since the last match, escaped in one go
     for index, part in enumerate(_TOKEN.split(text)):
@@ -94,9 +99,8 @@ def best_passage(texts: Iterable[str], terms: Iterable[str]) -> tuple[str, int] 
         return None
     best: tuple[int, str, list[str]] | None = None  # (distinct matched words, text, its words)
     for text in texts:
-        lowered = text.lower()
-        if not any(stemmed in lowered for stemmed in stems):
-            continue  # a matched word starts with its stem
+        if not _may_match(text, stems):
+            continue
         words = _TOKEN.findall(text)
         found = {stemmed for stemmed in map(stem, set(words)) if stemmed in stems}
         if found and (best is None or len(found) > best[0]):
