@@ -63,3 +63,77 @@ def test_the_directory_is_culled_but_at_most_once_per_interval(caches, monkeypat
     clock[0] += file_cache.CULL_CHECK_SECONDS
     ours.set("one-more", 1, 60)
     assert len(ours._list_cache_files()) == 60 - 60 // 3 + 1
+
+
+def _settle(path: str) -> None:
+    """Make a cache file look written minutes ago, as a session or token usually is."""
+    past = time.time_ns() - 300 * 10**9
+    os.utime(path, ns=(past, past))
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """How many times a cache file was opened and read."""
+    counted = []
+    real_read = file_cache._read
+
+    def counting_read(path):
+        counted.append(path)
+        return real_read(path)
+
+    monkeypatch.setattr(file_cache, "_read", counting_read)
+    return counted
+
+
+def test_a_settled_small_entry_is_read_again_from_the_process_copy(caches, reads):
+    ours, _ = caches
+    ours.set("session", {"_auth_user_id": "7"}, 600)
+    _settle(ours._key_to_file("session"))
+    assert ours.get("session") == {"_auth_user_id": "7"}
+    assert ours.get("session") == {"_auth_user_id": "7"}
+    assert len(reads) == 1
+    first, second = ours.get("session"), ours.get("session")
+    first["_auth_user_id"] = "8"  # a request changing its copy changes nobody else's
+    assert second == {"_auth_user_id": "7"} and ours.get("session") == {"_auth_user_id": "7"}
+
+
+def test_an_entry_written_moments_ago_is_read_from_its_file_each_time(caches, reads):
+    ours, _ = caches
+    ours.set("token", "abc123", None)
+    assert ours.get("token") == ours.get("token") == "abc123"
+    assert len(reads) == 2
+
+
+def test_a_kept_entry_rewritten_by_another_process_is_read_afresh(caches, reads):
+    """Same size, same second: the file is a new one (Django writes a temporary file and renames it)."""
+    ours, djangos = caches
+    ours.set("token", "aaaaaa", None)
+    _settle(ours._key_to_file("token"))
+    assert ours.get("token") == "aaaaaa"
+    djangos.set("token", "bbbbbb", None)
+    assert ours.get("token") == "bbbbbb"
+    djangos.delete("token")
+    assert ours.get("token") is None
+
+
+def test_a_kept_entry_touched_by_another_process_keeps_its_new_expiry(caches, monkeypatch):
+    """`touch` rewrites the file in place: its new modification time tells the copy is old."""
+    ours, djangos = caches
+    ours.set("session", {"id": 1}, 10)
+    _settle(ours._key_to_file("session"))
+    assert ours.get("session") == {"id": 1}
+    assert djangos.touch("session", 1000)
+    later = time.time() + 11
+    monkeypatch.setattr(file_cache.time, "time", lambda: later)
+    assert ours.get("session") == {"id": 1}
+
+
+def test_a_kept_entry_still_expires(caches, monkeypatch):
+    ours, _ = caches
+    ours.set("short", "value", 10)
+    _settle(ours._key_to_file("short"))
+    assert ours.get("short") == "value"
+    later = time.time() + 11
+    monkeypatch.setattr(file_cache.time, "time", lambda: later)
+    assert ours.get("short") is None
+    assert not os.path.exists(ours._key_to_file("short"))
