@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -63,6 +64,7 @@ _renderings = Memo(getattr(settings, "SERVING_RENDERING_MEMO_SIZE", 1024))  # ab
 
 def forget() -> None:
     """Drop this process's memos (tests)."""
+    _accepted_hosts.clear()
     _routes.clear()
     _renderings.clear()
 
@@ -91,12 +93,31 @@ def fast_route_enabled() -> bool:
     return setting("SERVING_FAST_ROUTE", True) and _only_known_serve_hooks()
 
 
+# The hosts `request.get_host()` accepted, by the Host (or trusted X-Forwarded-Host) header that named them.
+_accepted_hosts: dict[str, str] = {}
+_ACCEPTED_HOSTS_KEPT = 64  # only accepted hosts are kept; a wildcard in ALLOWED_HOSTS could accept many
+
+
 def _host(request: HttpRequest) -> str:
-    """`request.get_host()` (which checks ALLOWED_HOSTS), worked out once per request."""
+    """`request.get_host()` (which checks ALLOWED_HOSTS), worked out once per request and once per header value."""
     host = request.__dict__.get("_masthead_host")
     if host is None:
-        host = request.__dict__["_masthead_host"] = request.get_host()
+        raw = request._get_raw_host()
+        host = _accepted_hosts.get(raw)
+        if host is None:
+            host = request.get_host()  # raises DisallowedHost for a host it does not accept
+            if len(_accepted_hosts) < _ACCEPTED_HOSTS_KEPT:
+                _accepted_hosts[raw] = host
+        request.__dict__["_masthead_host"] = host
     return host
+
+
+def _forget_hosts(*, setting: str, **kwargs) -> None:
+    if setting in ("ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT"):
+        _accepted_hosts.clear()
+
+
+setting_changed.connect(_forget_hosts)
 
 
 def _route_key(request: HttpRequest, version: int) -> tuple:

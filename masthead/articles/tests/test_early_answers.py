@@ -299,6 +299,21 @@ def test_the_handler_sends_early_answers_and_hands_everything_else_to_django(mon
     assert status.startswith("200") and secret.encode() in body
 
 
+def test_a_host_once_accepted_is_checked_again_when_allowed_hosts_change(settings):
+    """Hosts are checked once per Host header value, and again whenever the settings that decide change."""
+    article = factories.gated_article(factories.marker())
+    client = _signed_in(factories.subscriber())
+    _kept(client, article.url)
+    handler = early.Handler()
+    status, _, _ = _call(handler, _environ(client, article.url))
+    assert status == "200 OK"
+    status, _, _ = _call(handler, _environ(client, article.url, HTTP_HOST="evil.example"))
+    assert status.startswith("400")
+    settings.ALLOWED_HOSTS = ["elsewhere.example"]
+    status, _, _ = _call(handler, _environ(client, article.url))  # the host accepted before is refused now
+    assert status.startswith("400")
+
+
 def test_a_route_and_rendering_kept_by_another_process_are_used_without_routing_again():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
