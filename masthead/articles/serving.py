@@ -102,7 +102,7 @@ def _host(request: HttpRequest) -> str:
     """`request.get_host()` (which checks ALLOWED_HOSTS), worked out once per request and once per header value."""
     host = request.__dict__.get("_masthead_host")
     if host is None:
-        raw = request._get_raw_host()
+        raw = request._get_raw_host()  # type: ignore[attr-defined]  # private in the stubs
         host = _accepted_hosts.get(raw)
         if host is None:
             host = request.get_host()  # raises DisallowedHost for a host it does not accept
