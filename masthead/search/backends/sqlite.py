@@ -32,9 +32,6 @@ from wagtail.search.backends.database.sqlite.sqlite import (
 from wagtail.search.query import MatchAll, Not, PlainText
 from wagtail.search.utils import get_content_type_pk
 
-from masthead.core import content_version
-from masthead.core.memo import Memo
-from masthead.search import index_version
 from masthead.search.index_version import VersionedIndex, changed
 
 from .indexing import FieldTexts
@@ -49,9 +46,6 @@ COLUMN_WEIGHTS = (0.0, 1.0, 5.0)
 # The unary plus has SQLite check each match against the set; without it SQLite looks each id of the set up in
 # FTS5, one seek per id (for a topic's 10,000 articles, 39 ms against 11 ms).
 ENTRY_SET_SQL = f"+{FTS_TABLE}.rowid IN (SELECT value FROM json_each(%s))"  # noqa: S608 - constants
-# (database, content version, index version, content type, filter SQL and parameters) -> the entries' ids
-# as JSON; the biggest set, every article, is about 700 KB.
-_entry_sets = Memo(32)
 
 
 class MastheadSQLiteIndex(VersionedIndex, SQLiteIndex):
@@ -187,35 +181,15 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
         where, params, needs_page = super()._filtered()
         if self._live_only(where, params):
             return where, params, needs_page  # FTS5 counts these alone (`_count_matches`)
-        entries = self._entry_set(where, params, needs_page)
-        return (where, params, needs_page) if entries is None else (ENTRY_SET_SQL, [entries], False)
-
-    def _live_only(self, where: str, params) -> bool:
-        live = self.live_sql(True)
-        return where == f"({live.sql})" and list(params) == live.params
-
-    def _entry_set(self, where: str, params, needs_page: bool) -> str | None:
-        """The ids of the index entries of this model whose page passes `where`, as JSON (None: not kept)."""
-        version = content_version.current()
-        db = self.query_compiler.queryset.db
+        page = "CROSS JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
         content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
-        try:
-            key = (db, version, index_version.current(), content_type_pk, where, tuple(params), needs_page)
-            hash(key)
-        except TypeError:
-            return None  # a parameter that is not a plain value: filter as Django compiles it
-        if version < 0:
-            return None
-        found = _entry_sets.get(key)
-        if found is None:
-            page = "CROSS JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
-            sql = (
-                f"SELECT e.id FROM {ENTRY_TABLE} e INDEXED BY {ENTRY_LOOKUP_INDEX} {page}"  # noqa: S608 - constants
-                f"WHERE e.content_type_id = %s AND ({where}) ORDER BY e.id"
-            )
-            found = json.dumps([row[0] for row in self.fetchall(sql, [content_type_pk, *params])])
-            _entry_sets.set(key, found)
-        return found
+        entries = self.kept_filter_set(
+            f"SELECT e.id FROM {ENTRY_TABLE} e INDEXED BY {ENTRY_LOOKUP_INDEX} {page}"  # noqa: S608 - constants
+            f"WHERE e.content_type_id = %s AND ({where}) ORDER BY e.id",
+            [content_type_pk, *params],
+            json.dumps,
+        )
+        return (where, params, needs_page) if entries is None else (ENTRY_SET_SQL, [entries], False)
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids

@@ -190,7 +190,15 @@ def _kestrels_in(filters: SearchFilters) -> selectors.SearchOutcome:
     return selectors.search_articles(query=parse_query("kestrel"), filters=filters, fresh=True)
 
 
-def test_a_filtered_search_counts_and_ranks_what_the_filter_keeps(kestrels):
+@pytest.fixture
+def filters_as_id_sets(monkeypatch):
+    """PostgreSQL passes a filter keeping many pages as their ids: here, any filter (SQLite always does)."""
+    results_class = _results_class()
+    if hasattr(results_class, "PAGE_SET_MIN"):
+        monkeypatch.setattr(results_class, "PAGE_SET_MIN", 1)
+
+
+def test_a_filtered_search_counts_and_ranks_what_the_filter_keeps(kestrels, filters_as_id_sets):
     """A topic's matches are counted and listed as the topic's articles, however the backend applies the filter."""
     from masthead.articles.tests.factories import TopicFactory
 
@@ -206,7 +214,7 @@ def test_a_filtered_search_counts_and_ranks_what_the_filter_keeps(kestrels):
     assert _kestrel_results().count() == 4  # the other two still match without the filter
 
 
-def test_a_filtered_search_finds_an_article_given_the_topic_since_the_last_one(kestrels):
+def test_a_filtered_search_finds_an_article_given_the_topic_since_the_last_one(kestrels, filters_as_id_sets):
     """The filter's set of index entries is worked out again when the content changes: nothing is missed."""
     from masthead.articles.tests.factories import TopicFactory
 
@@ -235,3 +243,35 @@ def test_a_filtered_count_of_a_common_word_reads_no_index_entry_rows_on_sqlite(m
     counts = [query["sql"] for query in counted.captured_queries if query["sql"].startswith("SELECT COUNT(*)")]
     assert counts
     assert not [sql for sql in counts if "INDEXED BY" in sql]
+
+
+def test_postgres_passes_a_filter_keeping_many_pages_as_their_ids(monkeypatch, kestrels, filters_as_id_sets):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's page sets")
+    author = kestrels["new_first"].article_authors.first().author
+    with CaptureQueriesContext(connection) as searched:
+        outcome = _kestrels_in(SearchFilters(author=author))
+    assert outcome.total == 1 and [card.pk for card in outcome.articles] == [kestrels["new_first"].pk]
+    assert [query for query in searched.captured_queries if "string_to_array" in query["sql"]]
+
+
+def test_postgres_looks_for_a_rarer_words_candidates_in_a_wider_range_before_all_entries(monkeypatch, kestrels):
+    """Too few candidates among the newest entries: a range as much wider, then every entry; the same results."""
+    results_class = _results_class()
+    if not hasattr(results_class, "RECENT_ENTRIES"):
+        pytest.skip("PostgreSQL's recent entries")
+    expected = [card.pk for card in _kestrels_in(SearchFilters()).articles]
+    monkeypatch.setattr(results_class, "CANDIDATES", 3)
+    monkeypatch.setattr(results_class, "RECENT_ENTRIES", 1)
+    ranges = []
+    real_candidates_sql = results_class.candidates_sql
+
+    def candidates_sql(self, *, after=None, **kwargs):
+        ranges.append(after)
+        return real_candidates_sql(self, after=after, **kwargs)
+
+    monkeypatch.setattr(results_class, "candidates_sql", candidates_sql)
+    found = [card.pk for card in _kestrels_in(SearchFilters()).articles]
+    assert sorted(found) == sorted(expected)  # four matches, three candidates: the fourth comes after them
+    assert len(ranges) >= 2 and ranges[0] is not None
+    assert ranges[1] is None or ranges[1] < ranges[0]  # a wider range (a lower threshold), or every entry
