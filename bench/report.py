@@ -128,6 +128,10 @@ def markdown(run: dict) -> str:
     page = run.get("reference_page")
     if page:
         lines.append(f"- Reference page: `{page['path']}` ({page['bytes']:,} bytes), saved from Masthead")
+    pages = run.get("ceiling_pages")
+    if pages:
+        sizes = ", ".join(f"{name} {size:,}" for name, size in pages.items())
+        lines.append(f"- The ceiling returns each scenario's own page, its first request's answer (bytes): {sizes}")
     lines += [
         "",
         "req/s is also given as a share of the references' at the same connections. The Django ceiling is "

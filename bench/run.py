@@ -131,6 +131,8 @@ class Run:
         self.scenarios: dict[str, dict[str, dict]] = {name: {} for name in args.scenario_names}
         self.references: dict[str, dict] = {}
         self.reference_page: dict | None = None
+        # Each scenario's page for the ceiling to return (the answer to its first request): {scenario: bytes}.
+        self.ceiling_pages: dict[str, int] = {}
         # The Django ceiling measured again right before each scenario: {scenario: {db: measures}}.
         self.paired: dict[str, dict[str, dict]] = {name: {} for name in args.scenario_names}
         self.ceiling: servers.Server | None = None
@@ -223,12 +225,15 @@ class Run:
             with servers.running(server):
                 if self.reference_page is None:
                     self.save_reference_page(server, db, pools[REFERENCE_SCENARIO]["paths"][0])
+                if self.reference_page is not None and self.ceiling is None:
+                    self.save_ceiling_pages(server, pools)
                 for name in a.scenario_names:
                     try:
                         pool = pools[name]
                         ceiling = self.ceiling_server()
                         if ceiling is not None:
-                            self.paired[name][db] = self.measure(ceiling, f"ceiling before {name} {db}", ["/"], [])
+                            page = f"/{name}.html" if name in self.ceiling_pages else "/"
+                            self.paired[name][db] = self.measure(ceiling, f"ceiling before {name} {db}", [page], [])
                         self.scenarios[name][db] = self.measure(
                             server,
                             f"{name} {db}",
@@ -251,6 +256,23 @@ class Run:
         (self.workdir / "www").mkdir(exist_ok=True)
         (self.workdir / "www" / "article.html").write_bytes(body)
         self.reference_page = {"path": path, "bytes": len(body), "db": db}
+
+    def save_ceiling_pages(self, server: servers.Server, pools: dict) -> None:
+        """Each scenario's page for the ceiling: the answer to its first request, with its first cookie.
+
+        The ceiling is "a minimal Django view returning a page of the same size"; a subscriber's page (the
+        whole article) is larger than the anonymous teaser saved as the reference page.
+        """
+        for name in self.args.scenario_names:
+            pool = pools[name]
+            cookie = pool["cookies"][0] if pool["cookies"] else None
+            try:
+                body = _fetch(server, pool["paths"][0], cookie)
+            except Failure as error:
+                say(f"bench: {name}'s page for the ceiling could not be saved ({error}); the reference page is used")
+                continue
+            (self.workdir / "www" / f"{name}.html").write_bytes(body)
+            self.ceiling_pages[name] = len(body)
 
     def ceiling_server(self) -> servers.Server | None:
         """The Django ceiling, started once the reference page is saved and kept running beside Masthead.
@@ -329,6 +351,7 @@ class Run:
             },
             "libraries": self.libraries,
             "reference_page": self.reference_page,
+            "ceiling_pages": self.ceiling_pages,
             "references": self.references,
             "paired_ceilings": {name: by_db for name, by_db in self.paired.items() if by_db},
             "scenarios": {name: by_db for name, by_db in self.scenarios.items() if by_db},

@@ -160,7 +160,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
     PAGE_SET_SQL = f"{MATCHED_ID_SQL} = ANY(string_to_array(%s, ',')::int[])"
 
     def _filtered(self):
-        """The queryset's filters; a filter beyond "live" that keeps many pages as the list of their ids.
+        """The queryset's filters; a filter beyond "live" that keeps many pages as its filter set, their ids.
 
         Each statement of a filtered search (candidates, count, facets) otherwise built the filter's pages
         again, as a hash: a kind's or a region's 11,000-15,000 pages, 5-6 ms each time. The list is worked

@@ -117,7 +117,7 @@ class RankedSearch:
         return where == f"({live.sql})" and list(params) == live.params
 
     def kept_filter_set(self, sql: str, params: list, encode) -> str | None:
-        """The ids `sql` selects, encoded, worked out once per content and index version in this process.
+        """A filter set: the ids `sql` selects, encoded, worked out once per content and index version in this process.
 
         A filtered search's statements (candidates, count, facets) each found the filter's ids again: on
         PostgreSQL a hash of a topic's or kind's 15,000 pages, 5-6 ms each time. None: not kept (the content

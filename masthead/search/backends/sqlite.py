@@ -171,8 +171,8 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
     PAGE_ID_SETS = True
 
     def _filtered(self):
-        """The queryset's filters; a filter beyond "live" (a topic, a region, a year...) as the set of index
-        entries it keeps (`ENTRY_SET_SQL`), worked out once per content and index version in each process.
+        """The queryset's filters; a filter beyond "live" (a topic, a region, a year...) as its filter set: the
+        index entries it keeps (`ENTRY_SET_SQL`), worked out once per content and index version in each process.
 
         FTS5 then checks each match's own rowid against the set, rather than finding the match's entry row,
         then its page id, then that id in the filter's pages: a filtered count of a common word (up to
