@@ -150,7 +150,7 @@ def measure_selectors(*, repeats: int = 3, per_category: int = 30, facets: bool 
     totals: dict[str, list[int]] = {category: [] for category in CATEGORIES}
     kept_wall: dict[str, list[float]] = {category: [] for category in CATEGORIES}
     # Each query searched once (not answered from the results kept by an earlier run): the database's and the
-    # OS's caches are warm, and so are the filters' sets of index entries (SQLite), as in a process that has
+    # OS's caches are warm, and so are the filter sets (`RankedSearch.kept_filter_set`), as in a process that has
     # served searches since the content last changed.
     for _query, parsed, filters in prepared:
         selectors.search_articles(query=parsed, filters=filters, fresh=True)
