@@ -230,7 +230,7 @@ def test_a_filtered_search_finds_an_article_given_the_topic_since_the_last_one(k
     assert _kestrels_in(SearchFilters(topic=birds)).total == 0
 
 
-def test_a_filtered_count_of_a_common_word_reads_no_index_entry_rows_on_sqlite(monkeypatch, kestrels):
+def test_a_filtered_count_of_a_common_word_reads_no_index_entry_rows_on_sqlite(kestrels):
     """SQLite: the filter is a set of index entries, which FTS5 checks against each match's own rowid."""
     if connection.vendor != "sqlite":
         pytest.skip("the entry sets are the SQLite backend's")
@@ -245,7 +245,7 @@ def test_a_filtered_count_of_a_common_word_reads_no_index_entry_rows_on_sqlite(m
     assert not [sql for sql in counts if "INDEXED BY" in sql]
 
 
-def test_postgres_passes_a_filter_keeping_many_pages_as_their_ids(monkeypatch, kestrels, filters_as_id_sets):
+def test_postgres_passes_a_filter_keeping_many_pages_as_their_ids(kestrels, filters_as_id_sets):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's page sets")
     author = kestrels["new_first"].article_authors.first().author
