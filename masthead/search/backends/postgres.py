@@ -154,32 +154,21 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
     RECENT_ENTRIES = 8000  # where a common word's candidates are looked for first (see `candidate_rows`)
     # (migration 0003: the GIN index holds the entry id beside the vector, so the range is read from it)
 
-    # A filter keeping at least this many pages is passed as their ids (`_filtered`); a smaller one stays as
-    # SQL, whose page ids the entries' (content type, object id) index then finds (ENTRY_ID_SQL above).
+    # A filter beyond "live" keeping at least PAGE_SET_MIN pages is passed as its filter set, their ids. Each
+    # statement of a filtered search (candidates, count, facets) otherwise built the filter's pages again, as
+    # a hash: a kind's or a region's 11,000-15,000 pages, 5-6 ms each time. The set is sent as one string,
+    # which the server turns into an array (hashed, for `= ANY`) faster than it parses a literal of 15,000
+    # numbers. A smaller filter stays as SQL, whose page ids the entries' (content type, object id) index then
+    # finds (ENTRY_ID_SQL above).
     PAGE_SET_MIN = 2000
-    PAGE_SET_SQL = f"{MATCHED_ID_SQL} = ANY(string_to_array(%s, ',')::int[])"
+    FILTER_SET_SQL = f"{MATCHED_ID_SQL} = ANY(string_to_array(%s, ',')::int[])"
 
-    def _filtered(self):
-        """The queryset's filters; a filter beyond "live" that keeps many pages as its filter set, their ids.
-
-        Each statement of a filtered search (candidates, count, facets) otherwise built the filter's pages
-        again, as a hash: a kind's or a region's 11,000-15,000 pages, 5-6 ms each time. The list is worked
-        out once per content and index version in each process, and passed as one string, which the
-        server turns into an array (hashed, for `= ANY`) faster than it parses a literal of 15,000 numbers.
-        """
-        where, params, needs_page = super()._filtered()
-        if self._live_only(where, params):
-            return where, params, needs_page
+    def filter_set_sql(self, where: str, needs_page: bool) -> str:
         page = "JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
-        content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
-        minimum = self.PAGE_SET_MIN
-        pages = self.kept_filter_set(
-            f"SELECT {self.MATCHED_ID_SQL} FROM {ENTRY_TABLE} e {page}"  # noqa: S608 - constants
-            f"WHERE e.content_type_id = %s AND ({where})",
-            [content_type_pk, *params],
-            lambda ids: ",".join(map(str, sorted(set(ids)))) if len(ids) >= minimum else "",
-        )
-        return (self.PAGE_SET_SQL, [pages], False) if pages else (where, params, needs_page)
+        return f"SELECT {self.MATCHED_ID_SQL} FROM {ENTRY_TABLE} e {page}WHERE e.content_type_id = %s AND ({where})"  # noqa: S608
+
+    def encode_filter_set(self, ids: list[int]) -> str:
+        return ",".join(map(str, sorted(set(ids)))) if len(ids) >= self.PAGE_SET_MIN else ""
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections
+from wagtail.search.utils import get_content_type_pk
 
 from masthead.core import content_version
 from masthead.core.memo import Memo
@@ -116,6 +117,18 @@ class RankedSearch:
         live = self.live_sql(True)
         return where == f"({live.sql})" and list(params) == live.params
 
+    # A backend that passes a filter beyond "live" as its filter set (`_filtered`) names the condition taking
+    # the set (its one parameter) and gives `filter_set_sql` and `encode_filter_set`.
+    FILTER_SET_SQL: str | None = None
+
+    def filter_set_sql(self, where: str, needs_page: bool) -> str:  # pragma: no cover - overridden
+        """The statement selecting the set's ids: the model's content type, then `where`'s parameters."""
+        raise NotImplementedError
+
+    def encode_filter_set(self, ids: list[int]) -> str:  # pragma: no cover - overridden
+        """The set as `FILTER_SET_SQL`'s parameter; empty: filter with `where` itself instead."""
+        raise NotImplementedError
+
     def kept_filter_set(self, sql: str, params: list, encode) -> str | None:
         """A filter set: the ids `sql` selects, encoded, worked out once per content and index version in this process.
 
@@ -138,6 +151,20 @@ class RankedSearch:
         return found
 
     def _filtered(self):
+        """The queryset's filters as SQL: (where clause, parameters, needs the page row).
+
+        A filter beyond "live", with a backend that passes filter sets (`FILTER_SET_SQL`), as its filter set.
+        """
+        where, params, needs_page = self._translated_filters()
+        if self.FILTER_SET_SQL is None or self._live_only(where, params):
+            return where, params, needs_page
+        content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
+        ids = self.kept_filter_set(
+            self.filter_set_sql(where, needs_page), [content_type_pk, *params], self.encode_filter_set
+        )
+        return (self.FILTER_SET_SQL, [ids], False) if ids else (where, params, needs_page)
+
+    def _translated_filters(self):
         """The queryset's filters as SQL on the matched page: (where clause, parameters, needs the page row).
 
         Translated field by field when every filter is a FilterField the translator can express

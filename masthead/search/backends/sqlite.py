@@ -170,26 +170,22 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
     MATCHED_ID_SQL = "CAST(e.object_id AS INTEGER)"
     PAGE_ID_SETS = True
 
-    def _filtered(self):
-        """The queryset's filters; a filter beyond "live" (a topic, a region, a year...) as its filter set: the
-        index entries it keeps (`ENTRY_SET_SQL`), worked out once per content and index version in each process.
+    # A filter beyond "live" (a topic, a region, a year...) is passed as its filter set: the index entries it
+    # keeps. FTS5 then checks each match's own rowid against the set, rather than finding the match's entry
+    # row, then its page id, then that id in the filter's pages: a filtered count of a common word (up to
+    # COUNT_LIMIT of 100,000 matches) took 17-27 ms the one way and 6-11 ms the other, at 100,000 articles.
+    # With no filter but "live", FTS5 counts alone (`_count_matches`).
+    FILTER_SET_SQL = ENTRY_SET_SQL
 
-        FTS5 then checks each match's own rowid against the set, rather than finding the match's entry row,
-        then its page id, then that id in the filter's pages: a filtered count of a common word (up to
-        COUNT_LIMIT of 100,000 matches) took 17-27 ms the one way and 6-11 ms the other, at 100,000 articles.
-        """
-        where, params, needs_page = super()._filtered()
-        if self._live_only(where, params):
-            return where, params, needs_page  # FTS5 counts these alone (`_count_matches`)
+    def filter_set_sql(self, where: str, needs_page: bool) -> str:
         page = "CROSS JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
-        content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
-        entries = self.kept_filter_set(
+        return (
             f"SELECT e.id FROM {ENTRY_TABLE} e INDEXED BY {ENTRY_LOOKUP_INDEX} {page}"  # noqa: S608 - constants
-            f"WHERE e.content_type_id = %s AND ({where}) ORDER BY e.id",
-            [content_type_pk, *params],
-            json.dumps,
+            f"WHERE e.content_type_id = %s AND ({where}) ORDER BY e.id"
         )
-        return (where, params, needs_page) if entries is None else (ENTRY_SET_SQL, [entries], False)
+
+    def encode_filter_set(self, ids: list[int]) -> str:
+        return json.dumps(ids)  # "[]" for none: no match passes the filter
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids
