@@ -160,15 +160,33 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
     # which the server turns into an array (hashed, for `= ANY`) faster than it parses a literal of 15,000
     # numbers. A smaller filter stays as SQL, whose page ids the entries' (content type, object id) index then
     # finds (ENTRY_ID_SQL above).
+    #
+    # A set whose entries lie close together (a year's or a month's: the index grows in publication order) also
+    # names the range of their entry ids, which the GIN index reads beside the words (migration 0003): a search
+    # in one year reads that year's matches, not every year's. A set spread over the whole index (a topic, a
+    # kind) does not: the GIN index reads every entry id of a range, so a wide one costs more than it saves.
     PAGE_SET_MIN = 2000
     FILTER_SET_SQL = f"{MATCHED_ID_SQL} = ANY(string_to_array(%s, ',')::int[])"
+    CLOSE_SET_SHARE = 4  # "close together": the entries' ids span at most a quarter of the index's
 
     def filter_set_sql(self, where: str, needs_page: bool) -> str:
         page = "JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
-        return f"SELECT {self.MATCHED_ID_SQL} FROM {ENTRY_TABLE} e {page}WHERE e.content_type_id = %s AND ({where})"  # noqa: S608
+        return (
+            f"SELECT {self.MATCHED_ID_SQL}, e.id FROM {ENTRY_TABLE} e {page}"  # noqa: S608 - constants
+            f"WHERE e.content_type_id = %s AND ({where})"
+        )
 
-    def encode_filter_set(self, ids: list[int]) -> str:
-        return ",".join(map(str, sorted(set(ids)))) if len(ids) >= self.PAGE_SET_MIN else ""
+    def encode_filter_set(self, rows: list[tuple]) -> tuple[str, list] | None:
+        if len(rows) < self.PAGE_SET_MIN:
+            return None
+        pages = ",".join(map(str, sorted({row[0] for row in rows})))
+        low, high = min(row[1] for row in rows), max(row[1] for row in rows)
+        with connections[self.query_compiler.queryset.db].cursor() as cursor:  # not `fetchall`: see candidate_rows
+            cursor.execute(f"SELECT MIN(id), MAX(id) FROM {ENTRY_TABLE}")  # noqa: S608 - a constant
+            first, last = cursor.fetchone()
+        if (high - low) * self.CLOSE_SET_SHARE <= last - first:
+            return f"{self.FILTER_SET_SQL} AND e.id BETWEEN %s AND %s", [pages, low, high]
+        return self.FILTER_SET_SQL, [pages]
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids
@@ -182,15 +200,16 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
     def fetchall(self, sql: str, params) -> list[tuple]:
         connection = connections[self.query_compiler.queryset.db]
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            # Nor plain index scans: with a LIMIT (a capped count, the newest candidates) the planner likes to
-            # walk the primary key and check the vector of every entry on the way, which it prices as cheap
-            # but which reads each one out of line (2-3 s for a common word). Bitmaps from the GIN index
-            # (and index-only scans) remain.
-            cursor.execute("SET LOCAL enable_indexscan = off")
-            # A common word's estimated cost passes `jit_above_cost`, and compiling the plan (up to 2 s with
-            # inlining and optimisation) costs far more than running it.
-            cursor.execute("SET LOCAL jit = off")
+            # No sequential scans (see the class's docstring). Nor plain index scans: with a LIMIT (a capped
+            # count, the newest candidates) the planner likes to walk the primary key and check the vector of
+            # every entry on the way, which it prices as cheap but which reads each one out of line (2-3 s for
+            # a common word). Bitmaps from the GIN index (and index-only scans) remain. No JIT: a common word's
+            # estimated cost passes `jit_above_cost`, and compiling the plan (up to 2 s with inlining and
+            # optimisation) costs far more than running it. One statement for the three: one round trip.
+            cursor.execute(
+                "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
+                "set_config('jit', 'off', true)"
+            )
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -331,6 +350,9 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         reading every match's row. A range of entry ids (its own bitmap, ANDed with the GIN one)
         keeps the reads to the recent entries; a rarer word, or a filter keeping few pages, with fewer
         matches there, is looked for in a range as much wider, then among all entries.
+
+        Each statement also counts the matches it read (`_note_matches`): the count then reads no
+        more than it must (`_count`), or nothing at all once every entry was read.
         """
         # Read from the primary key's end: not with `fetchall`, whose planner settings (plain index scans
         # off) made this one row cost 25-40 ms, more than the candidates.
@@ -339,23 +361,65 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             newest = cursor.fetchone()[0] or 0
         # The threshold as a value, not a subquery: the planner then knows how few entries are in range.
         recent = self.RECENT_ENTRIES
-        rows = self.fetchall(
-            *self.candidates_sql(where=where, params=params, needs_page=needs_page, after=newest - recent)
-        )
-        if len(rows) >= self.CANDIDATES:
+        rows = self._candidates_after(where, params, needs_page, newest=newest, recent=recent)
+        if len(rows) >= self.CANDIDATES or recent >= newest:  # enough, or every entry read already
             return rows
         if rows:
             # A rarer word, or a filter keeping a share of the pages: a range as much wider as the matches were
-            # fewer, twice over, which reads far fewer entries than all of them (a kind's word: 13 -> 5 ms).
+            # fewer, twice over, which reads far fewer entries than all of them (a kind's word: 13 -> 5 ms)...
             recent = recent * 2 * self.CANDIDATES // len(rows)
-            if recent < newest:
-                sql, sql_params = self.candidates_sql(
-                    where=where, params=params, needs_page=needs_page, after=newest - recent
-                )
-                rows = self.fetchall(sql, sql_params)
+            # ...unless the matches are so few that the count would read every entry anyway: all of them, once.
+            if recent < newest and len(rows) * newest // self.RECENT_ENTRIES > self.FEW_MATCHES:
+                rows = self._candidates_after(where, params, needs_page, newest=newest, recent=recent)
                 if len(rows) >= self.CANDIDATES:
                     return rows
-        return self.fetchall(*self.candidates_sql(where=where, params=params, needs_page=needs_page))
+        return self._candidates_after(where, params, needs_page, newest=newest, recent=None)
+
+    # A search whose first range suggests at most this many matches in all reads every entry's match at once
+    # (its candidates and its count in one statement) instead of a wider range first and a count after.
+    FEW_MATCHES = 4000
+
+    def _candidates_after(self, where: str, params, needs_page: bool, *, newest: int, recent: int | None):
+        """The candidates among the newest `recent` entries (None: all), noting how many matches they hold."""
+        after = None if recent is None or recent >= newest else newest - recent
+        rows = self.fetchall(*self.candidates_sql(where=where, params=params, needs_page=needs_page, after=after))
+        self._note_matches(newest=newest, after=after, matched=rows[0][4] if rows else 0)
+        return rows
+
+    def _note_matches(self, *, newest: int, after: int | None, matched: int) -> None:
+        """Remember the widest range of entries counted: all of them gives the count itself."""
+        known = self._known()
+        if after is None:
+            known["count"] = matched
+        else:
+            known["matched_range"] = (newest, newest - after, matched)
+
+    def _count(self, limit: int | None) -> int:
+        """The count, up to `limit`; a common word's first in the newest entries, as many as should hold `limit`.
+
+        The count statement builds the bitmap of every match before reading any: a word in 98,000 of
+        100,000 entries, 6 ms before its 10,000th match is read. The candidates statement read the newest
+        entries and counted the matches there (`_note_matches`); from that share, a range of entries
+        expected to hold a quarter more than `limit` matches is counted first, if it is at most half of
+        them (the GIN index reads each entry id of a range: a wide one costs more than it saves). The
+        count is only taken from it when it reaches `limit`; otherwise every entry is counted, as before.
+        """
+        known = self._known()
+        if "count" in known:
+            return known["count"] if limit is None else min(known["count"], limit)
+        where, params, needs_page = self._filtered()
+        newest, entries, matched = known.get("matched_range", (0, 0, 0))
+        if limit is not None and matched:
+            if matched >= limit:
+                return limit
+            needed = -(-limit * entries * 5 // (matched * 4))
+            if needed <= newest // 2:
+                in_range = self._count_matches(
+                    f"({where}) AND e.id > %s", [*params, newest - needed], needs_page, limit=limit
+                )
+                if in_range >= limit:
+                    return limit
+        return self._count_matches(where, params, needs_page, limit=limit)
 
     def candidates_sql(self, *, where: str, params, needs_page: bool, after: int | None = None):
         recent = after is not None
@@ -367,10 +431,11 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         recency = recency_sql_postgres("p.first_published_at")
         headline = "e.autocomplete" if self.query_compiler.VECTOR_SQL == "e.autocomplete" else "e.title"
         text_rank, rank_params = self._text_rank(query_sql, query_params, "w")
+        # The fifth column: how many entries matched (the same in every row), counted before the LIMIT.
         sql = (
-            f"SELECT w.id, p.live, -({text_rank} * {recency}), {0 if recent else 1} "  # noqa: S608
-            f"FROM (SELECT {self.MATCHED_ID_SQL} AS id, e.title, e.body, e.autocomplete, e.title_norm "
-            f"{self._from(where, match_sql, needs_page)} "
+            f"SELECT w.id, p.live, -({text_rank} * {recency}), {0 if recent else 1}, w.matched "  # noqa: S608
+            f"FROM (SELECT {self.MATCHED_ID_SQL} AS id, e.title, e.body, e.autocomplete, e.title_norm, "
+            f"COUNT(*) OVER () AS matched {self._from(where, match_sql, needs_page)} "
             f"ORDER BY ts_rank({headline}, {query_sql}) DESC, e.id DESC LIMIT {int(self.CANDIDATES)}) w "
             f"JOIN wagtailcore_page p ON p.id = w.id"
         )

@@ -118,23 +118,24 @@ class RankedSearch:
         return where == f"({live.sql})" and list(params) == live.params
 
     # A backend that passes a filter beyond "live" as its filter set (`_filtered`) names the condition taking
-    # the set (its one parameter) and gives `filter_set_sql` and `encode_filter_set`.
+    # the set and gives `filter_set_sql` and `encode_filter_set`.
     FILTER_SET_SQL: str | None = None
 
     def filter_set_sql(self, where: str, needs_page: bool) -> str:  # pragma: no cover - overridden
-        """The statement selecting the set's ids: the model's content type, then `where`'s parameters."""
+        """The statement selecting the set, its ids first: the model's content type, then `where`'s parameters."""
         raise NotImplementedError
 
-    def encode_filter_set(self, ids: list[int]) -> str:  # pragma: no cover - overridden
-        """The set as `FILTER_SET_SQL`'s parameter; empty: filter with `where` itself instead."""
+    def encode_filter_set(self, rows: list[tuple]) -> tuple[str, list] | None:  # pragma: no cover - overridden
+        """The set's condition and parameters (`FILTER_SET_SQL`'s, or narrower); None: filter with `where` itself."""
         raise NotImplementedError
 
-    def kept_filter_set(self, sql: str, params: list, encode) -> str | None:
-        """A filter set: the ids `sql` selects, encoded, worked out once per content and index version in this process.
+    def kept_filter_set(self, sql: str, params: list, encode) -> tuple[str, list] | None:
+        """A filter set: the rows `sql` selects, encoded, worked out once per content and index version in this process.
 
         A filtered search's statements (candidates, count, facets) each found the filter's ids again: on
         PostgreSQL a hash of a topic's or kind's 15,000 pages, 5-6 ms each time. None: not kept (the content
-        version is unknown, or a parameter is not a plain value); the caller then filters as before.
+        version is unknown, or a parameter is not a plain value), or not worth passing as a set (`encode`);
+        the caller then filters as before.
         """
         version = content_version.current()
         if version < 0:
@@ -146,23 +147,31 @@ class RankedSearch:
         except TypeError:
             return None
         if found is None:
-            found = encode([row[0] for row in self.fetchall(sql, params)])
+            found = encode(self.fetchall(sql, params)) or ()  # () is kept too: "filter with `where`"
             _filter_sets.set(key, found)
-        return found
+        return found or None
 
     def _filtered(self):
         """The queryset's filters as SQL: (where clause, parameters, needs the page row).
 
         A filter beyond "live", with a backend that passes filter sets (`FILTER_SET_SQL`), as its filter set.
+        Worked out once per search: its statements (candidates, count, facets) and slices share it.
         """
+        known = self._known()
+        if "filtered" not in known:
+            known["filtered"] = self._filter_set_or_filters()
+        where, params, needs_page = known["filtered"]
+        return where, list(params), needs_page
+
+    def _filter_set_or_filters(self):
         where, params, needs_page = self._translated_filters()
         if self.FILTER_SET_SQL is None or self._live_only(where, params):
             return where, params, needs_page
         content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
-        ids = self.kept_filter_set(
+        found = self.kept_filter_set(
             self.filter_set_sql(where, needs_page), [content_type_pk, *params], self.encode_filter_set
         )
-        return (self.FILTER_SET_SQL, [ids], False) if ids else (where, params, needs_page)
+        return (found[0], list(found[1]), False) if found else (where, params, needs_page)
 
     def _translated_filters(self):
         """The queryset's filters as SQL on the matched page: (where clause, parameters, needs the page row).
@@ -308,5 +317,7 @@ class RankedSearch:
         """How many results, counting no further than `limit` (a common word's 60,000 matches cost a lot to count)."""
         if not self.can_rank():
             return min(self.count(), limit)
-        known = self._known().get("total")
-        return min(known, limit) if known is not None else self._count(limit)
+        known = self._known()
+        # "total": every match was a candidate; "count": a backend's candidates statement counted them all.
+        counted = known.get("total", known.get("count"))
+        return min(counted, limit) if counted is not None else self._count(limit)

@@ -184,8 +184,8 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
             f"WHERE e.content_type_id = %s AND ({where}) ORDER BY e.id"
         )
 
-    def encode_filter_set(self, ids: list[int]) -> str:
-        return json.dumps(ids)  # "[]" for none: no match passes the filter
+    def encode_filter_set(self, rows: list[tuple]) -> tuple[str, list]:
+        return ENTRY_SET_SQL, [json.dumps([row[0] for row in rows])]  # "[]" for none: no match passes the filter
 
     def live_sql(self, live: bool):
         from masthead.search.liveness import nonlive_page_ids

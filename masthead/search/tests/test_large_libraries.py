@@ -275,3 +275,79 @@ def test_postgres_looks_for_a_rarer_words_candidates_in_a_wider_range_before_all
     assert sorted(found) == sorted(expected)  # four matches, three candidates: the fourth comes after them
     assert len(ranges) >= 2 and ranges[0] is not None
     assert ranges[1] is None or ranges[1] < ranges[0]  # a wider range (a lower threshold), or every entry
+
+
+def test_postgres_counts_the_matches_while_ranking_when_it_reads_every_entry(kestrels):
+    """The candidates statement read every entry: its count of the matches is the count; no count statement runs."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's candidates statement")
+    for number in range(2):
+        make_article(title=f"Kestrel draft {number}", body=paragraphs("A kestrel.", "Unfinished.")).unpublish()
+    with CaptureQueriesContext(connection) as searched:
+        outcome = _kestrels_in(SearchFilters())
+    assert outcome.total == 4  # not the drafts
+    assert [query for query in searched.captured_queries if "COUNT(*) OVER ()" in query["sql"]]
+    assert not [query for query in searched.captured_queries if query["sql"].startswith("SELECT COUNT(*)")]
+
+
+@pytest.fixture
+def kestrel_notes(monkeypatch, kestrels):
+    """Ten newer articles saying "kestrel", after the four; the newest four index entries stand for the recent ones."""
+    results_class = _results_class()
+    if not hasattr(results_class, "RECENT_ENTRIES"):
+        pytest.skip("PostgreSQL's recent entries")
+    author = AuthorFactory()  # one byline: no author's index entry comes between the notes'
+    for number in range(10):
+        make_article(title=f"Kestrel notes {number}", body=paragraphs("A kestrel again.", "Rain."), authors=[author])
+    monkeypatch.setattr(results_class, "RECENT_ENTRIES", 4)
+    monkeypatch.setattr(results_class, "CANDIDATES", 2)
+    return results_class
+
+
+def _counted_with_ranges(limit: int) -> tuple[int, list[str]]:
+    """The capped count of "kestrel" after ranking its first page, and the count statements it ran."""
+    results = _kestrel_results()
+    selectors._ids(results[:2])
+    with CaptureQueriesContext(connection) as counted:
+        count = results.capped_count(limit)
+    return count, [query["sql"] for query in counted.captured_queries if query["sql"].startswith("SELECT COUNT(*)")]
+
+
+def test_postgres_counts_a_common_word_up_to_the_limit_in_the_newest_entries(kestrel_notes):
+    """Every one of the newest entries matched: the limit is looked for in a range expected to hold it, and found."""
+    count, statements = _counted_with_ranges(5)
+    assert count == 5
+    assert len(statements) == 1 and "e.id >" in statements[0]
+
+
+def test_postgres_counts_every_entry_when_the_newest_ones_fall_short_of_the_limit(kestrel_notes):
+    """The ten notes and the four kestrels: a limit of 15 is not reached in the range, so everything is counted."""
+    count, statements = _counted_with_ranges(15)
+    assert count == 14
+    assert len(statements) == 2 and "e.id >" in statements[0] and "e.id >" not in statements[1]
+    assert _kestrel_results().count() == 14
+
+
+def test_postgres_names_the_entry_range_of_a_filter_set_whose_entries_lie_together(kestrels, filters_as_id_sets):
+    """A year's articles were indexed together: their set also bounds the entry ids, read by the GIN index."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's page sets")
+    archive = [
+        make_article(
+            title=f"Archive kestrel {number}", body=paragraphs("A kestrel.", "Old."), published_at=days_ago(6000)
+        )
+        for number in range(2)
+    ]
+    year = archive[0].first_published_at.year
+    with CaptureQueriesContext(connection) as searched:
+        outcome = _kestrels_in(SearchFilters(year=year))
+    assert {card.pk for card in outcome.articles} == {article.pk for article in archive} and outcome.total == 2
+    assert [query for query in searched.captured_queries if "e.id BETWEEN" in query["sql"]]
+    every_year = _kestrels_in(SearchFilters(year=kestrels["new_first"].first_published_at.year))
+    assert {card.pk for card in every_year.articles} == {kestrels["new_first"].pk, kestrels["new_second"].pk}
+    results = _kestrel_results()
+    newest = IndexEntry.objects.order_by("-id").values_list("id", flat=True)[0]
+    close = results.encode_filter_set([(1, newest - 2), (2, newest - 1), (3, newest)])
+    spread = results.encode_filter_set([(1, 1), (2, newest // 2), (3, newest)])
+    assert close is not None and "BETWEEN" in close[0] and close[1][1:] == [newest - 2, newest]
+    assert spread is not None and "BETWEEN" not in spread[0] and spread[1] == ["1,2,3"]
