@@ -105,6 +105,29 @@ def test_a_reindex_leaves_the_index_optimized_for_reading():
     assert len(_found("narwhal")) == 12
 
 
+def test_refreshing_title_norms_leaves_the_sqlite_full_text_index_alone():
+    """SQLite: Wagtail's title-norm refresh no longer rewrites FTS5's copy of each entry; a changed text still does."""
+    from django.db import connection
+    from django.db.models import F
+    from wagtail.search.models import IndexEntry
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 table's trigger is SQLite's")
+    articles = [make_article(title=f"Pangolin {n}", body=paragraphs("Pangolin scales.", "More.")) for n in range(3)]
+
+    def fts_rows() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM wagtailsearch_indexentry_fts_data")
+            return cursor.fetchone()[0]
+
+    before = fts_rows()
+    IndexEntry.objects.update(title_norm=F("title_norm") * 2)
+    assert fts_rows() == before
+    entry = IndexEntry.objects.get(object_id=str(articles[0].pk), content_type__model="articlepage")
+    IndexEntry.objects.filter(pk=entry.pk).update(body=f"{entry.body} Zebrafinch")
+    assert [found for found in _found("zebrafinch")] == [articles[0].title]
+
+
 def test_an_interrupted_reindex_resumes_after_the_last_batch_it_committed(monkeypatch):
     articles = [make_article(title=f"Okapi {n}", body=paragraphs("Okapi seen.", "More.")) for n in range(6)]
     _wipe_index()
