@@ -167,3 +167,60 @@ def test_an_interrupted_reindex_resumes_after_the_last_batch_it_committed(monkey
 def test_the_reindex_command_refuses_a_silly_batch_size():
     with pytest.raises(CommandError):
         call_command("search_reindex", "--batch-size", "0", stdout=io.StringIO())
+
+
+def _postgres_index():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index writes the title norms itself")
+    return get_search_backend().get_index_for_model(ArticlePage)
+
+
+def _norms(*articles) -> list[tuple[float, float]]:
+    """(stored title norm, Wagtail's lavg / length(title)) of these articles' entries."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT AVG(length(title)) FROM wagtailsearch_indexentry WHERE length(title) > 0")
+        average = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT object_id, title_norm, %s / length(title) FROM wagtailsearch_indexentry "
+            "WHERE object_id = ANY(%s) AND length(title) > 0",
+            [average, [str(article.pk) for article in articles]],
+        )
+        found = {object_id: (float(norm), float(expected)) for object_id, norm, expected in cursor.fetchall()}
+    return [found[str(article.pk)] for article in articles]
+
+
+def test_postgres_writes_an_entrys_title_norm_with_it_instead_of_updating_it_after():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    index = _postgres_index()
+    make_article(title="Walrus colony survey", body=paragraphs("Walruses hauled out.", "More."))
+    article = make_article(title="Walrus tusks measured at last", body=paragraphs("Tusks.", "More."), live=False)
+    with CaptureQueriesContext(connection) as written:
+        index.add_items(ArticlePage, [article])
+    assert not [query for query in written.captured_queries if query["sql"].startswith("UPDATE")]
+    [(norm, expected)] = _norms(article)
+    assert norm == pytest.approx(expected, rel=0.05) and norm != 1.0
+
+
+def test_postgres_reindex_rewrites_only_the_title_norms_that_moved():
+    from django.db import connection
+
+    index = _postgres_index()
+    moved, close = (
+        make_article(title=f"Seal count {n} in the bay", body=paragraphs("Seals.", "More.")) for n in (1, 2)
+    )
+    [(_, moved_expected), (_, close_expected)] = _norms(moved, close)
+    with connection.cursor() as cursor:
+        for article, norm in ((moved, moved_expected * 3), (close, close_expected * 1.01)):
+            cursor.execute(
+                "UPDATE wagtailsearch_indexentry SET title_norm = %s WHERE object_id = %s", [norm, str(article.pk)]
+            )
+    index._refresh_title_norms(full=True)
+    [(moved_norm, moved_expected), (close_norm, close_expected)] = _norms(moved, close)
+    assert moved_norm == pytest.approx(moved_expected)
+    assert close_norm == pytest.approx(close_expected * 1.01)
