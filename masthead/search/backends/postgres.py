@@ -67,7 +67,7 @@ class MastheadPostgresIndex(VersionedIndex, PostgresIndex):
         """Wagtail's upsert of index entries, with the caching indexer, each written with its title norm.
 
         Wagtail writes a new entry with a norm of 1.0, then updates it to `lavg / length(title)` (the
-        average headline length over the entry's): a second version of each row, and of its entries
+        average headline length over this one's): a second version of each row, and of its entries
         in the three GIN indexes. The norm is written with the entry instead, from the average of
         the entries already there; only into an empty index does the update still follow.
         """
