@@ -448,21 +448,20 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         count is only taken from it when it reaches `limit`; otherwise every entry is counted, as before.
         """
         known = self._known()
-        if "count" in known:
-            return known["count"] if limit is None else min(known["count"], limit)
-        where, params, needs_page = self._filtered()
         newest, entries, matched = known.get("matched_range", (0, 0, 0))
-        if limit is not None and matched:
-            if matched >= limit:
+        if "count" in known or limit is None or not matched:
+            return super()._count(limit)
+        if matched >= limit:
+            return limit
+        needed = -(-limit * entries * 5 // (matched * 4))
+        if needed <= newest // 2:
+            where, params, needs_page = self._filtered()
+            in_range = self._count_matches(
+                f"({where}) AND e.id > %s", [*params, newest - needed], needs_page, limit=limit
+            )
+            if in_range >= limit:
                 return limit
-            needed = -(-limit * entries * 5 // (matched * 4))
-            if needed <= newest // 2:
-                in_range = self._count_matches(
-                    f"({where}) AND e.id > %s", [*params, newest - needed], needs_page, limit=limit
-                )
-                if in_range >= limit:
-                    return limit
-        return self._count_matches(where, params, needs_page, limit=limit)
+        return super()._count(limit)
 
     def candidates_sql(self, *, where: str, params, needs_page: bool, after: int | None = None):
         recent = after is not None

@@ -304,6 +304,9 @@ class RankedSearch:
         return self._count(None)
 
     def _count(self, limit: int | None) -> int:
+        counted = self._known().get("count")  # a backend's candidates statement counted every match
+        if counted is not None:
+            return counted if limit is None else min(counted, limit)
         return self._count_matches(*self._filtered(), limit=limit)
 
     def _count_matches(self, where: str, params, needs_page: bool, *, limit: int | None) -> int:
@@ -317,7 +320,5 @@ class RankedSearch:
         """How many results, counting no further than `limit` (a common word's 60,000 matches cost a lot to count)."""
         if not self.can_rank():
             return min(self.count(), limit)
-        known = self._known()
-        # "total": every match was a candidate; "count": a backend's candidates statement counted them all.
-        counted = known.get("total", known.get("count"))
-        return min(counted, limit) if counted is not None else self._count(limit)
+        known = self._known().get("total")  # every match was a candidate
+        return min(known, limit) if known is not None else self._count(limit)
