@@ -217,6 +217,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
     PAGE_SET_MIN = 2000
     FILTER_SET_SQL = f"{MATCHED_ID_SQL} = ANY(string_to_array(%s, ',')::int[])"
     CLOSE_SET_SHARE = 4  # "close together": the entries' ids span at most a quarter of the index's
+    CLOSE_SET_SQL = f"{FILTER_SET_SQL} AND {RANGE_ID_SQL} BETWEEN %s AND %s"  # the set, then its first and last entry
 
     def filter_set_sql(self, where: str, needs_page: bool) -> str:
         page = "JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
@@ -234,7 +235,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             cursor.execute(f"SELECT MIN(id), MAX(id) FROM {ENTRY_TABLE}")  # noqa: S608 - a constant
             first, last = cursor.fetchone()
         if (high - low) * self.CLOSE_SET_SHARE <= last - first:
-            return f"{self.FILTER_SET_SQL} AND {RANGE_ID_SQL} BETWEEN %s AND %s", [pages, low, high]
+            return self.CLOSE_SET_SQL, [pages, low, high]
         return self.FILTER_SET_SQL, [pages]
 
     def live_sql(self, live: bool):
@@ -402,7 +403,14 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
 
         Each statement also counts the matches it read (`_note_matches`): the count then reads no
         more than it must (`_count`), or nothing at all once every entry was read.
+
+        A close filter set (a year's) is read whole at once, candidates and count in one statement. Its
+        range of entries is read from the GIN index whatever part of it is wanted: a past year's search
+        read the index's newest entries and the year's 20,000 (finding nothing: 9 ms), then the year's again
+        (15 ms); in the year's newest entries only, its candidates still cost 16 ms, and its count 13 more.
         """
+        if where == self.CLOSE_SET_SQL:
+            return self._candidates_after(where, params, needs_page, newest=0, recent=None)
         # Read from the primary key's end: not with `fetchall`, whose planner settings (plain index scans
         # off) made this one row cost 25-40 ms, more than the candidates.
         with connections[self.query_compiler.queryset.db].cursor() as cursor:

@@ -357,6 +357,39 @@ def test_postgres_counts_every_entry_when_the_newest_ones_fall_short_of_the_limi
     assert _kestrel_results().count() == 14
 
 
+def test_postgres_reads_a_years_matches_in_one_statement_giving_candidates_and_count(
+    monkeypatch, kestrels, filters_as_id_sets
+):
+    """A year's set names its range of entries: read whole at once, not first among the index's newest entries.
+
+    Those hold none of a past year's articles; and the GIN index reads the year's whole range of entry ids
+    whatever part of it is asked for, so reading it once gives candidates and count.
+    """
+    results_class = _results_class()
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's page sets")
+    author = AuthorFactory()  # one byline: no author's index entry comes between the archive's
+    archive = [
+        make_article(
+            title=f"Archive kestrel {number}",
+            body=paragraphs("A kestrel.", "Old."),
+            published_at=days_ago(6000),
+            authors=[author],
+        )
+        for number in range(3)
+    ]
+    for number in range(5):  # indexed after the archive: the index's newest entries
+        make_article(title=f"Later kestrel {number}", body=paragraphs("A kestrel.", "New."), authors=[author])
+    monkeypatch.setattr(results_class, "RECENT_ENTRIES", 4)
+    monkeypatch.setattr(results_class, "CANDIDATES", 2)
+    with CaptureQueriesContext(connection) as searched:
+        outcome = _kestrels_in(SearchFilters(year=archive[0].first_published_at.year))
+    assert {card.pk for card in outcome.articles} == {article.pk for article in archive} and outcome.total == 3
+    candidates = [query for query in searched.captured_queries if "COUNT(*) OVER ()" in query["sql"]]
+    assert len(candidates) == 1 and "(e.id + 0) BETWEEN" in candidates[0]["sql"]
+    assert not [query for query in searched.captured_queries if query["sql"].startswith("SELECT COUNT(*)")]
+
+
 def test_postgres_names_the_entry_range_of_a_filter_set_whose_entries_lie_together(kestrels, filters_as_id_sets):
     """A year's articles were indexed together: their set also bounds the entry ids, read by the GIN index."""
     if connection.vendor != "postgresql":
