@@ -349,6 +349,22 @@ def test_postgres_reads_the_newest_entries_with_the_words_never_through_the_prim
     assert "wagtailsearch_indexentry_pkey" not in plan, plan
 
 
+def test_postgres_reads_a_phrase_in_few_entries_in_one_statement_giving_candidates_and_count(kestrel_notes):
+    """The entries having a phrase's word pairs are found first; few enough, every match is read at once.
+
+    Their number bounds the matches: no range of the newest entries first, then a count (the ten notes say
+    "kestrel notes" in their headlines, and the newest four entries would hold enough candidates).
+    """
+    with CaptureQueriesContext(connection) as searched:
+        outcome = selectors.search_articles(query=parse_query('"kestrel notes"'), filters=SearchFilters(), fresh=True)
+    assert outcome.total == 10
+    statements = [query["sql"] for query in searched.captured_queries]
+    candidates = [sql for sql in statements if "COUNT(*) OVER ()" in sql]
+    assert len(candidates) == 1 and "(e.id + 0) >" not in candidates[0]
+    assert not [sql for sql in statements if sql.startswith("SELECT COUNT(*)")]
+    assert len([sql for sql in statements if "masthead_word_pairs(" in sql]) == 1
+
+
 def test_postgres_counts_every_entry_when_the_newest_ones_fall_short_of_the_limit(kestrel_notes):
     """The ten notes and the four kestrels: a limit of 15 is not reached in the range, so everything is counted."""
     count, statements = _counted_with_ranges(15)
