@@ -31,6 +31,8 @@ from django.db.models.sql.where import NothingNode, WhereNode
 from wagtail.models import Page
 from wagtail.search.index import FilterField, RelatedFields
 
+from .terms import any_of, term
+
 PAGE_ALIAS = "p"
 _OPERATORS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -44,6 +46,9 @@ class FilterSQL:
     sql: str
     params: list = field(default_factory=list)
     needs_page: bool = False  # uses columns of the joined page row `p`
+    # A tsquery of filter terms (`terms.py`) every entry kept by `sql` has, if one is known: a looser condition
+    # the GIN index can check beside the words. None: none.
+    terms: str | None = None
 
 
 class FilterTranslator:
@@ -85,7 +90,10 @@ class FilterTranslator:
             if node.negated:
                 sql = f"NOT ({sql})"
             return FilterSQL(
-                sql, [param for part in parts for param in part.params], any(part.needs_page for part in parts)
+                sql,
+                [param for part in parts for param in part.params],
+                any(part.needs_page for part in parts),
+                None if node.negated else self._combined_terms(node.connector, parts),
             )
         raise Untranslatable(type(node).__name__)
 
@@ -125,12 +133,28 @@ class FilterTranslator:
         if owner is self.model._meta.concrete_model:
             meta = self.model._meta
             compared = self._compare(self.quote(django_field.column), lookup.lookup_name, lookup.rhs, django_field)
-            return FilterSQL(
+            translated = FilterSQL(
                 f"{self.id_sql} IN (SELECT {self.quote(meta.pk.column)} FROM {self.quote(meta.db_table)} "  # noqa: S608
                 f"WHERE {compared.sql})",
                 compared.params,
             )
+            return self._with_terms(translated, filter_field.field_name, lookup.lookup_name)
         raise Untranslatable("a field of an intermediate parent model")
+
+    @staticmethod
+    def _combined_terms(connector: str, parts: list[FilterSQL]) -> str | None:
+        """AND: the terms of the parts that have some (a looser condition is still kept by every page); OR: all's."""
+        terms = [part.terms for part in parts if part.terms]
+        if connector == "OR" and len(terms) < len(parts):
+            return None
+        return f" {'|' if connector == 'OR' else '&'} ".join(f"({value})" for value in terms) or None
+
+    @staticmethod
+    def _with_terms(compared: FilterSQL, path: str, lookup_name: str | None) -> FilterSQL:
+        """An equality or a list of values of an indexed filter field names the terms of those values."""
+        if lookup_name in ("exact", "in"):
+            compared.terms = any_of([term(path, value) for value in compared.params])
+        return compared
 
     # --- relations declared with RelatedFields ---
 
@@ -181,10 +205,13 @@ class FilterTranslator:
         compared = self._compare(
             f"{alias}.{self.quote(filter_django_field.column)}", lookup.lookup_name, lookup.rhs, filter_django_field
         )
-        return FilterSQL(
+        translated = FilterSQL(
             f"{self.id_sql} IN (SELECT {selected} FROM {' '.join(tables)} WHERE {compared.sql})",  # noqa: S608
             compared.params,
         )
+        if len(related) > 1:
+            return translated
+        return self._with_terms(translated, f"{related[0].field_name}.{filter_field.field_name}", lookup.lookup_name)
 
     # --- comparisons ---
 

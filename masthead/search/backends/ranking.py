@@ -196,6 +196,7 @@ class RankedSearch:
         except Untranslatable:
             translated = None
         if translated is not None:
+            self._known()["filter_terms"] = translated.terms  # a backend indexing filter terms may use them
             return translated.sql, list(translated.params), translated.needs_page
         queryset = self.query_compiler.queryset.order_by()
         queryset = queryset.filter(pk=RawSQL(f"{PAGE_ALIAS}.id", ())).values("pk")  # noqa: S611 - a constant alias

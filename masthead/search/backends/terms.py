@@ -1,0 +1,82 @@
+"""Filter terms: each indexed object's filter values as lexemes of its index entry (PostgreSQL).
+
+A filter keeps a page set (`ranking.RankedSearch.kept_filter_set`), but the
+GIN index cannot check a page's filter: a common word in a kind's 15,000
+pieces read every match's row, 50,000-60,000 of them, to count its 10,000th.
+As Wagtail's Elasticsearch backend indexes filter fields, each entry also
+holds one lexeme per value of the model's `FilterField`s (its own fields,
+and those of a `RelatedFields`, one level deep), and the filter ANDs them
+with the words in the GIN index. The exact filter stays as the check: a term
+can only narrow what the index reads, never add a page.
+
+A term is 16 hex digits of the MD5 of `path=value` (`topics.slug=energy`),
+safe in any tsquery. The values are the database's, as the ORM reads them
+(`values_list`) and as the filter translator prepares them (a foreign key's
+id, a slug, a kind). Fields of `Page` (dates, `live`) have none: they change
+without the article being indexed again, and date ranges are not terms.
+
+Every entry also holds the term of the set of filter paths (`digest_term`):
+terms are only used once every entry of the model has the current one
+(`terms_ready`), so an index written before them, or before a filter field
+was added, is never trusted for them; `search_reindex` writes them all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from hashlib import md5
+
+from django.core.exceptions import FieldDoesNotExist
+from wagtail.models import Page
+from wagtail.search.index import FilterField, RelatedFields
+
+TERMS_VERSION = "1"
+
+
+def term(path: str, value) -> str:
+    return md5(f"{path}={value}".encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def filter_paths(model) -> list[tuple[str, str]]:
+    """(term path, ORM lookup path) of each filter value indexed as a term."""
+    paths = []
+    for search_field in model.get_search_fields():
+        try:
+            if isinstance(search_field, FilterField):
+                django_field = search_field.get_field(model)
+                if django_field.model._meta.concrete_model is not Page:
+                    paths.append((search_field.field_name, django_field.name))
+            elif isinstance(search_field, RelatedFields):
+                related_model = search_field.get_field(model).related_model
+                for sub in search_field.fields:
+                    if isinstance(sub, FilterField):
+                        related_model._meta.get_field(sub.field_name)  # a column, not a method or property
+                        name, sub_name = search_field.field_name, sub.field_name
+                        paths.append((f"{name}.{sub_name}", f"{name}__{sub_name}"))
+        except FieldDoesNotExist:  # a filter on a method or property: the translator cannot name it either
+            continue
+    return sorted(set(paths))
+
+
+def digest_term(model) -> str:
+    """The term every entry of `model` holds when written with the current filter paths."""
+    return term("masthead.filter-terms", f"{TERMS_VERSION}:{filter_paths(model)}")
+
+
+def terms_for(model, pks: list, using: str) -> dict[str, list[str]]:
+    """Each object's terms, by its primary key as text (an entry's `object_id`): one query per filter path."""
+    found: dict[str, list[str]] = defaultdict(list)
+    digest = digest_term(model)
+    for pk in pks:
+        found[str(pk)].append(digest)
+    manager = model._default_manager.using(using)
+    for path, lookup in filter_paths(model):
+        for pk, value in manager.filter(pk__in=pks).values_list("pk", lookup):
+            if value is not None:
+                found[str(pk)].append(term(path, value))
+    return found
+
+
+def any_of(terms: list[str]) -> str | None:
+    """A tsquery matching an entry having any of the terms; None for none."""
+    return " | ".join(f"'{value}'" for value in terms) or None

@@ -1,0 +1,113 @@
+"""PostgreSQL: each index entry holds its filter values as terms, which a filtered search ANDs with the words.
+
+The terms are a looser condition read from the GIN index; the exact filter
+stays the check. They are used only once every entry holds the current ones.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.search.models import IndexEntry
+
+from masthead.articles.models import ArticleKind, ArticlePage, Country
+from masthead.articles.tests.factories import AuthorFactory, TopicFactory, make_article, paragraphs
+from masthead.search import index_version, selectors
+from masthead.search.backends.filters import FilterSQL, FilterTranslator
+from masthead.search.backends.terms import digest_term, term
+from masthead.search.filters import SearchFilters
+from masthead.search.query import parse_query
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("filter terms are PostgreSQL's (SQLite's filter sets are FTS5 row ids)")
+
+
+def _entry_terms(article) -> set[str]:
+    entry = IndexEntry.objects.get(object_id=str(article.pk), content_type__model="articlepage")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tsvector_to_array(masthead_filters) FROM wagtailsearch_indexentry WHERE id = %s", [entry.pk]
+        )
+        return set(cursor.fetchone()[0] or ())
+
+
+def _falcons_in(filters: SearchFilters) -> tuple[set[int], int, list[str]]:
+    """The ids and total of a search for "falcon" under the filters, and its candidates statements."""
+    with CaptureQueriesContext(connection) as searched:
+        outcome = selectors.search_articles(query=parse_query("falcon"), filters=filters, fresh=True)
+    candidates = [query["sql"] for query in searched.captured_queries if "COUNT(*) OVER ()" in query["sql"]]
+    return {card.pk for card in outcome.articles}, outcome.total, candidates
+
+
+def test_an_entry_holds_a_term_for_each_filter_value_of_its_article(library):
+    author = AuthorFactory()
+    topic = TopicFactory(slug="birds-of-prey")
+    france = Country.objects.get(code="FR")
+    article = make_article(
+        title="Falcons in the valley",
+        kind=ArticleKind.IN_DEPTH,
+        topics=[topic],
+        countries=[france],
+        authors=[author],
+        body=paragraphs("A falcon.", "Another falcon."),
+    )
+    terms = _entry_terms(article)
+    assert {
+        digest_term(ArticlePage),
+        term("kind", ArticleKind.IN_DEPTH),
+        term("topics.slug", "birds-of-prey"),
+        term("countries.slug", france.slug),
+        term("countries.region", france.region_id),
+        term("article_authors.author", author.pk),
+    } <= terms
+    assert term("kind", ArticleKind.DAILY_ANALYSIS) not in terms
+
+
+def test_a_filtered_search_ands_the_filters_terms_with_the_words_once_every_entry_has_them(library):
+    topic = TopicFactory(slug="birds-of-prey")
+    tagged = make_article(title="Falcon watch", topics=[topic], body=paragraphs("A falcon.", "Wind."))
+    make_article(title="Falcon again", body=paragraphs("A falcon.", "Rain."))
+    found, total, statements = _falcons_in(SearchFilters(topic=topic))
+    assert found == {tagged.pk} and total == 1
+    assert any("masthead_filters @@" in sql for sql in statements)
+    # An entry without terms (written before them, or by another way): never trusted, every filter as before.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE wagtailsearch_indexentry SET masthead_filters = NULL WHERE object_id = %s", [str(tagged.pk)]
+        )
+    index_version.changed()
+    found, total, statements = _falcons_in(SearchFilters(topic=topic))
+    assert found == {tagged.pk} and total == 1
+    assert not any("masthead_filters @@" in sql for sql in statements)
+
+
+def test_a_term_never_lets_through_an_article_the_filter_keeps_out(library):
+    """Terms only narrow what the index reads: one saying "birds of prey" on an article without it changes nothing."""
+    topic = TopicFactory(slug="birds-of-prey")
+    tagged = make_article(title="Falcon watch", topics=[topic], body=paragraphs("A falcon.", "Wind."))
+    other = make_article(title="Falcon again", body=paragraphs("A falcon.", "Rain."))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE wagtailsearch_indexentry SET masthead_filters = masthead_filters || array_to_tsvector(%s) "
+            "WHERE object_id = %s",
+            [[term("topics.slug", "birds-of-prey")], str(other.pk)],
+        )
+    index_version.changed()
+    found, total, statements = _falcons_in(SearchFilters(topic=topic))
+    assert any("masthead_filters @@" in sql for sql in statements)
+    assert found == {tagged.pk} and total == 1
+
+
+def test_terms_of_an_or_need_every_side_and_of_an_and_any():
+    """An AND keeps the terms of the parts that have some; an OR with a part without terms has none."""
+    with_terms, without = FilterSQL("a", terms="'x'"), FilterSQL("b")
+    assert FilterTranslator._combined_terms("AND", [with_terms, without]) == "('x')"
+    assert FilterTranslator._combined_terms("OR", [with_terms, without]) is None
+    assert FilterTranslator._combined_terms("OR", [with_terms, FilterSQL("c", terms="'y'")]) == "('x') | ('y')"
+    assert FilterTranslator._combined_terms("AND", [without]) is None
