@@ -239,6 +239,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         (10,000 counted of 52,000 read, 21 ms); with the kind's term in the GIN index, only the kind's.
         """
         where, params, needs_page = super()._filter_set_or_filters()
+        self._known()["close_set"] = where == self.CLOSE_SET_SQL  # before the terms are ANDed (`candidate_rows`)
         filter_terms = self._known().get("filter_terms")
         if filter_terms and self._filter_terms_ready():
             return f"({where}) AND {self.FILTER_TERMS_SQL}", [*params, filter_terms], needs_page
@@ -472,7 +473,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         read the index's newest entries and the year's 20,000 (finding nothing: 9 ms), then the year's again
         (15 ms); in the year's newest entries only, its candidates still cost 16 ms, and its count 13 more.
         """
-        if where == self.CLOSE_SET_SQL:
+        if self._known().get("close_set"):
             return self._candidates_after(where, params, needs_page, newest=0, recent=None)
         # Read from the primary key's end: not with `fetchall`, whose planner settings (plain index scans
         # off) made this one row cost 25-40 ms, more than the candidates.

@@ -384,13 +384,15 @@ def test_postgres_counts_every_entry_when_the_newest_ones_fall_short_of_the_limi
     assert _kestrel_results().count() == 14
 
 
+@pytest.mark.parametrize("by_author", [False, True], ids=["year", "year and author"])
 def test_postgres_reads_a_years_matches_in_one_statement_giving_candidates_and_count(
-    monkeypatch, kestrels, filters_as_id_sets
+    monkeypatch, kestrels, filters_as_id_sets, by_author
 ):
     """A year's set names its range of entries: read whole at once, not first among the index's newest entries.
 
     Those hold none of a past year's articles; and the GIN index reads the year's whole range of entry ids
-    whatever part of it is asked for, so reading it once gives candidates and count.
+    whatever part of it is asked for, so reading it once gives candidates and count. So too with an author
+    beside the year, whose filter terms (`terms.py`) are ANDed with the set.
     """
     results_class = _results_class()
     if connection.vendor != "postgresql":
@@ -410,10 +412,13 @@ def test_postgres_reads_a_years_matches_in_one_statement_giving_candidates_and_c
     monkeypatch.setattr(results_class, "RECENT_ENTRIES", 4)
     monkeypatch.setattr(results_class, "CANDIDATES", 2)
     with CaptureQueriesContext(connection) as searched:
-        outcome = _kestrels_in(SearchFilters(year=archive[0].first_published_at.year))
+        outcome = _kestrels_in(
+            SearchFilters(year=archive[0].first_published_at.year, author=author if by_author else None)
+        )
     assert {card.pk for card in outcome.articles} == {article.pk for article in archive} and outcome.total == 3
     candidates = [query for query in searched.captured_queries if "COUNT(*) OVER ()" in query["sql"]]
     assert len(candidates) == 1 and "(e.id + 0) BETWEEN" in candidates[0]["sql"]
+    assert ("masthead_filters @@" in candidates[0]["sql"]) == by_author
     assert not [query for query in searched.captured_queries if query["sql"].startswith("SELECT COUNT(*)")]
 
 
