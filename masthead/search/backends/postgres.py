@@ -575,14 +575,17 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
         recency = recency_sql_postgres("p.first_published_at")
         headline = "e.autocomplete" if self.query_compiler.VECTOR_SQL == "e.autocomplete" else "e.title"
-        text_rank, rank_params = self._text_rank(query_sql, query_params, "w")
-        # The fifth column: how many entries matched (the same in every row), counted before the LIMIT.
+        text_rank, rank_params = self._text_rank(query_sql, query_params, "x")
+        # The fifth column: how many entries matched (the same in every row), counted before the LIMIT. The
+        # matches are chosen by their ids and headlines alone; the chosen entries' vectors are read again by
+        # their ids. Carrying every match's vectors through the count and the sort cost a common word's
+        # 7,849 matches in the newest entries 6 ms more (16 ms against 10.6).
         sql = (
             f"SELECT w.id, p.live, -({text_rank} * {recency}), {0 if recent else 1}, w.matched "  # noqa: S608
-            f"FROM (SELECT {self.MATCHED_ID_SQL} AS id, e.title, e.body, e.autocomplete, e.title_norm, "
+            f"FROM (SELECT {self.MATCHED_ID_SQL} AS id, e.id AS entry_id, "
             f"COUNT(*) OVER () AS matched {self._from(where, match_sql, needs_page)} "
             f"ORDER BY ts_rank({headline}, {query_sql}) DESC, e.id DESC LIMIT {int(self.CANDIDATES)}) w "
-            f"JOIN wagtailcore_page p ON p.id = w.id"
+            f"JOIN {ENTRY_TABLE} x ON x.id = w.entry_id JOIN wagtailcore_page p ON p.id = w.id"
         )
         return sql, [*rank_params, *match_params, content_type_pk, *params, *query_params]
 
