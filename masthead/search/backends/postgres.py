@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import psycopg
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
 from django.db.models import FloatField
@@ -49,6 +50,16 @@ _WORDS = re.compile(r"[^\W_]+( [^\W_]+)*")  # a phrase as the query parser makes
 PAIRS_SQL = "masthead_word_pairs(e.title || e.body)"
 _terms_ready: Memo = Memo(16)  # (database, content type, digest term, index version) -> every entry has the terms
 TITLE_WEIGHT = 1.0  # the headline vector's rank, times Wagtail's title_norm, added to the body's
+# How a search's statements are planned (`MastheadPostgresSearchResults.fetchall`): no sequential scans (see the
+# class's docstring). Nor plain index scans: with a LIMIT (a capped count, the newest candidates) the planner likes
+# to walk the primary key and check the vector of every entry on the way, which it prices as cheap but which reads
+# each one out of line (2-3 s for a common word). Bitmaps from the GIN index (and index-only scans) remain. No JIT:
+# a common word's estimated cost passes `jit_above_cost`, and compiling the plan (up to 2 s with inlining and
+# optimisation) costs far more than running it. Each setting for the current transaction only.
+PLANNER_SQL = (
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
+    "set_config('jit', 'off', true)"
+)
 # A range of entries (the newest, a year's) is named by this expression, which the GIN index (0007, 0008) holds
 # beside the vector, and which the primary key cannot answer. With `e.id` itself the planner could read the range
 # from the primary key and check the vector of every entry in it, reading each body out of line: it prices that
@@ -308,20 +319,26 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         return FilterSQL(f"{self.MATCHED_ID_SQL} = ANY(%s)", [nonlive_page_ids()])
 
     def fetchall(self, sql: str, params) -> list[tuple]:
+        """Run one of the search's statements with the planner set up for it (`PLANNER_SQL`), for it alone.
+
+        Outside a transaction, the settings and the statement go in one message: the server runs the two in
+        one implicit transaction, whose end drops the settings. One round trip, where BEGIN, the settings
+        and COMMIT took three more (0.2-0.3 ms each search statement). Inside one (a test, ATOMIC_REQUESTS),
+        or with server-side binding, which sends one statement per message: a savepoint, rolled back after
+        the statement (a SELECT), which drops the settings there too.
+        """
         connection = connections[self.query_compiler.queryset.db]
+        with connection.cursor() as cursor:
+            if not connection.in_atomic_block and isinstance(cursor.cursor, psycopg.ClientCursor):
+                cursor.execute(f"{PLANNER_SQL}; {sql}", params)
+                cursor.nextset()
+                return cursor.fetchall()
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            # No sequential scans (see the class's docstring). Nor plain index scans: with a LIMIT (a capped
-            # count, the newest candidates) the planner likes to walk the primary key and check the vector of
-            # every entry on the way, which it prices as cheap but which reads each one out of line (2-3 s for
-            # a common word). Bitmaps from the GIN index (and index-only scans) remain. No JIT: a common word's
-            # estimated cost passes `jit_above_cost`, and compiling the plan (up to 2 s with inlining and
-            # optimisation) costs far more than running it. One statement for the three: one round trip.
-            cursor.execute(
-                "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
-                "set_config('jit', 'off', true)"
-            )
+            cursor.execute(PLANNER_SQL)
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            rows = cursor.fetchall()
+            transaction.set_rollback(True, using=connection.alias)
+            return rows
 
     def _tsquery(self):
         return self.query_compiler.tsquery_sql(self.backend)
