@@ -33,3 +33,19 @@ def test_a_list_setting_splits_on_commas_and_drops_blanks(monkeypatch):
     assert env_list("MASTHEAD_HOSTS", default=[]) == ["a.example", "b.example"]
     monkeypatch.delenv("MASTHEAD_HOSTS")
     assert env_list("MASTHEAD_HOSTS", default=["x"]) == ["x"]
+
+
+def test_a_sqlite_database_is_read_through_a_memory_map(monkeypatch, tmp_path):
+    """Each page of the file is read from the mapping, not copied in by a system call (the search index is 2 GB)."""
+    import sqlite3
+
+    from masthead.settings.base import _database_from_env
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'mapped.sqlite3'}")
+    config = _database_from_env()
+    connection = sqlite3.connect(config["NAME"])
+    try:
+        connection.executescript(config["OPTIONS"]["init_command"])
+        assert connection.execute("PRAGMA mmap_size").fetchone()[0] >= 1 << 30
+    finally:
+        connection.close()
