@@ -165,7 +165,7 @@ def _search_page(request: HttpRequest) -> HttpResponse:
         outcome = selectors.search_articles(
             query=query, filters=search_request.filters, sort=search_request.sort, page=search_request.page
         )
-        facets = selectors.search_facets(query=query, filters=search_request.filters)
+        facets = selectors.search_facets(query=query, filters=search_request.filters, matches=outcome.total)
     results = results_for_reader(request, outcome.articles, query, outcome.exact_ids) if outcome else []
     active_filters = [
         (label, value, _query_string(search_request, **{parameter: "", "page": ""}))

@@ -103,6 +103,8 @@ def make_article(
         body=list(body if body is not None else default_body()),
         lead_image=lead_image,
         live=False,
+        # Before publishing, which keeps it (and indexes the article with it), as an import would set it.
+        first_published_at=published_at if live else None,
         **fields,
     )
     article.topics = list(topics)
@@ -114,8 +116,6 @@ def make_article(
     article.save_revision()
     if live:
         article.get_latest_revision().publish()
-        if published_at is not None:
-            ArticlePage.objects.filter(pk=article.pk).update(first_published_at=published_at)
         article.refresh_from_db()
     return article
 

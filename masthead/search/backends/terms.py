@@ -15,10 +15,19 @@ safe in any tsquery. The values are the database's, as the ORM reads them
 id, a slug, a kind). Fields of `Page` (dates, `live`) have none: they change
 without the article being indexed again, and date ranges are not terms.
 
-Every entry also holds the term of the set of filter paths (`digest_term`):
-terms are only used once every entry of the model has the current one
-(`terms_ready`), so an index written before them, or before a filter field
-was added, is never trusted for them; `search_reindex` writes them all.
+A page's entry also holds the year of its first publication, in the
+publication's time zone (`year_term`), which no filter uses: the facets count
+years, as they count kinds, topics, regions and authors, from the matches'
+terms (`MastheadPostgresSearchResults.filter_term_counts`), without reading
+each match's page. Wagtail sets the date once, when it first publishes the
+page, before the entry is written; an import that sets it afterwards must
+index the page again, as it must after setting its topics.
+
+Every entry also holds the term of the set of filter paths (`digest_term`),
+and of the time zone of its year: terms are only used once every entry of the
+model has the current one (`terms_ready`), so an index written before them,
+before a filter field was added, or in another time zone, is never trusted
+for them; `search_reindex` writes them all.
 """
 
 from __future__ import annotations
@@ -27,10 +36,12 @@ from collections import defaultdict
 from hashlib import md5
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
 from wagtail.models import Page
 from wagtail.search.index import FilterField, RelatedFields
 
-TERMS_VERSION = "1"
+TERMS_VERSION = "2"  # 2: pages' years (`year_term`)
+YEAR_PATH = "first_published_at.year"
 
 
 def term(path: str, value) -> str:
@@ -58,9 +69,14 @@ def filter_paths(model) -> list[tuple[str, str]]:
     return sorted(set(paths))
 
 
+def year_term(year: int) -> str:
+    return term(YEAR_PATH, year)
+
+
 def digest_term(model) -> str:
-    """The term every entry of `model` holds when written with the current filter paths."""
-    return term("masthead.filter-terms", f"{TERMS_VERSION}:{filter_paths(model)}")
+    """The term every entry of `model` holds when written with the current filter paths (and time zone)."""
+    zone = timezone.get_current_timezone_name()
+    return term("masthead.filter-terms", f"{TERMS_VERSION}:{filter_paths(model)}:{zone}")
 
 
 def terms_for(model, pks: list, using: str) -> dict[str, list[str]]:
@@ -74,6 +90,10 @@ def terms_for(model, pks: list, using: str) -> dict[str, list[str]]:
         for pk, value in manager.filter(pk__in=pks).values_list("pk", lookup):
             if value is not None:
                 found[str(pk)].append(term(path, value))
+    if issubclass(model, Page):
+        for pk, published in manager.filter(pk__in=pks).values_list("pk", "first_published_at"):
+            if published is not None:
+                found[str(pk)].append(year_term(timezone.localtime(published).year))
     return found
 
 

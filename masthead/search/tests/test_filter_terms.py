@@ -9,13 +9,15 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from wagtail.search.models import IndexEntry
 
 from masthead.articles.models import ArticleKind, ArticlePage, Country
 from masthead.articles.tests.factories import AuthorFactory, TopicFactory, make_article, paragraphs
 from masthead.search import index_version, selectors
 from masthead.search.backends.filters import FilterSQL, FilterTranslator
-from masthead.search.backends.terms import digest_term, term
+from masthead.search.backends.postgres import MastheadPostgresSearchResults
+from masthead.search.backends.terms import digest_term, term, year_term
 from masthead.search.filters import SearchFilters
 from masthead.search.query import parse_query
 
@@ -65,6 +67,7 @@ def test_an_entry_holds_a_term_for_each_filter_value_of_its_article(library):
         term("countries.slug", france.slug),
         term("countries.region", france.region_id),
         term("article_authors.author", author.pk),
+        year_term(timezone.localtime(article.first_published_at).year),
     } <= terms
     assert term("kind", ArticleKind.DAILY_ANALYSIS) not in terms
 
@@ -111,3 +114,57 @@ def test_terms_of_an_or_need_every_side_and_of_an_and_any():
     assert FilterTranslator._combined_terms("OR", [with_terms, without]) is None
     assert FilterTranslator._combined_terms("OR", [with_terms, FilterSQL("c", terms="'y'")]) == "('x') | ('y')"
     assert FilterTranslator._combined_terms("AND", [without]) is None
+
+
+def _facet_counts_both_ways(monkeypatch, query: str, filters: SearchFilters):
+    """The facet counts from the matches' terms, then from their pages and relations, and the first's statements."""
+    with CaptureQueriesContext(connection) as counted:
+        by_terms = selectors._facet_counts(parse_query(query), filters)
+    with monkeypatch.context() as patched:
+        patched.setattr(MastheadPostgresSearchResults, "filter_term_counts", lambda self, newest, fewest=0: None)
+        by_pages = selectors._facet_counts(parse_query(query), filters)
+    return by_terms, by_pages, [captured["sql"] for captured in counted.captured_queries]
+
+
+@pytest.mark.parametrize("sample", [10_000, 1])
+def test_the_facets_count_the_matches_terms_as_their_pages_and_relations_would(monkeypatch, library, sample):
+    """Kinds, topics, regions, authors and years, of every match or of the newest `sample` of them."""
+    monkeypatch.setattr(selectors, "FACET_SAMPLE", sample)
+    monkeypatch.setattr(selectors, "FACET_TERMS_FEWEST", 1)
+    for query, filters in [("talks", SearchFilters()), ("sanction", SearchFilters(topic=library["topics"]["energy"]))]:
+        by_terms, by_pages, statements = _facet_counts_both_ways(monkeypatch, query, filters)
+        assert any("ts_stat(" in sql for sql in statements)
+        assert by_terms == by_pages
+        assert by_terms["matched"][""] == min(sample, 2 if query == "talks" else 1)
+    by_terms, _, _ = _facet_counts_both_ways(monkeypatch, "talks", SearchFilters())
+    if sample > 1:
+        assert len(by_terms["year"]) == 2 and len(by_terms["kind"]) == 2 and sum(by_terms["topic"].values()) == 2
+
+
+def test_the_facets_of_fewer_matches_than_fewest_are_counted_from_their_pages(monkeypatch, library):
+    monkeypatch.setattr(selectors, "FACET_TERMS_FEWEST", 3)
+    by_terms, by_pages, statements = _facet_counts_both_ways(monkeypatch, "talks", SearchFilters())
+    assert not any("ts_stat(" in sql for sql in statements)
+    assert by_terms == by_pages and by_terms["matched"][""] == 2
+
+
+def test_the_facets_of_a_search_that_found_few_are_counted_from_their_pages(monkeypatch, library):
+    """The page passes the search's total: below FACET_TERMS_FEWEST nothing is asked of the terms."""
+    monkeypatch.setattr(selectors, "FACET_TERMS_FEWEST", 2)
+    with CaptureQueriesContext(connection) as counted:
+        told = selectors._facet_counts(parse_query("talks"), SearchFilters(), matches=1)
+    assert not any("ts_stat(" in query["sql"] for query in counted.captured_queries)
+    assert told == selectors._facet_counts(parse_query("talks"), SearchFilters())
+
+
+def test_the_facets_are_counted_from_pages_while_an_entry_lacks_the_terms(monkeypatch, library):
+    monkeypatch.setattr(selectors, "FACET_TERMS_FEWEST", 1)
+    grid = library["articles"]["grid"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE wagtailsearch_indexentry SET masthead_filters = NULL WHERE object_id = %s", [str(grid.pk)]
+        )
+    index_version.changed()
+    by_terms, by_pages, statements = _facet_counts_both_ways(monkeypatch, "talks", SearchFilters())
+    assert not any("ts_stat(" in sql for sql in statements)
+    assert by_terms == by_pages and by_terms["matched"][""] == 2

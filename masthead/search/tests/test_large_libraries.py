@@ -156,9 +156,9 @@ def test_facet_counts_are_cached_per_normalised_query(monkeypatch, kestrels):
     calls = []
     original = selectors._facet_counts
 
-    def counting(query, filters):
+    def counting(query, filters, **hints):
         calls.append(query.words)
-        return original(query, filters)
+        return original(query, filters, **hints)
 
     monkeypatch.setattr(selectors, "_facet_counts", counting)
     selectors.cache.clear()
