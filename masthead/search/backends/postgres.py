@@ -708,21 +708,26 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         with connections[self.query_compiler.queryset.db].cursor() as cursor:  # not `fetchall`: see candidate_rows
             cursor.execute(f"SELECT MAX(id) FROM {ENTRY_TABLE}")  # noqa: S608 - a constant
             last = cursor.fetchone()[0] or 0
-        sql = (
-            f"SELECT MIN(x.entry), COUNT(*) FROM (SELECT {RANGE_ID_SQL} AS entry {from_sql}{{}} "  # noqa: S608
-            "ORDER BY 1 DESC LIMIT %s) x"
-        )
+
+        def newest_sql(in_range: str) -> str:
+            return (
+                f"SELECT MIN(x.entry), COUNT(*) FROM (SELECT {RANGE_ID_SQL} AS entry {from_sql}{in_range} "  # noqa: S608
+                "ORDER BY 1 DESC LIMIT %s) x"
+            )
+
         entries = max(newest * 5 // 4, self.RECENT_ENTRIES)  # enough entries to tell how common the matches are
         while entries <= last // 2:
             first, matched = self.fetchall(
-                sql.format(f" AND {RANGE_ID_SQL} > %s"), [*from_params, last - entries, newest]
+                newest_sql(f" AND {RANGE_ID_SQL} > %s"), [*from_params, last - entries, newest]
             )[0]
             if matched >= newest:
                 return first, matched
             if matched * last // entries < fewest:
                 return None
+            if not matched:
+                break
             entries = entries * newest * 5 // (matched * 4)
-        first, matched = self.fetchall(sql.format(""), [*from_params, newest])[0]
+        first, matched = self.fetchall(newest_sql(""), [*from_params, newest])[0]
         return first, matched
 
     def score_field_type(self):
