@@ -31,7 +31,8 @@ def _settings() -> tuple:
         return cursor.fetchone()
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback, as every transactional test here: puts back what migrations load after the flush
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_outside_a_transaction_the_settings_and_the_statement_are_sent_as_one_message():
     before = _settings()
     with CaptureQueriesContext(connection) as sent:
