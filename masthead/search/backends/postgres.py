@@ -37,8 +37,6 @@ from wagtail.search.index import RelatedFields
 from wagtail.search.query import And, Fuzzy, MatchAll, Not, Phrase, PlainText
 from wagtail.search.utils import get_content_type_pk
 
-from masthead.core.memo import Memo
-from masthead.search import index_version
 from masthead.search.index_version import VersionedIndex, changed
 
 from .indexing import _has_text
@@ -49,7 +47,6 @@ ENTRY_TABLE = "wagtailsearch_indexentry"
 _WORDS = re.compile(r"[^\W_]+( [^\W_]+)*")  # a phrase as the query parser makes it: words and single spaces
 # Migration 0004's expression index: each entry's neighbouring word pairs, so a phrase reads few entries.
 PAIRS_SQL = "masthead_word_pairs(e.title || e.body)"
-_terms_ready: Memo = Memo(16)  # (database, content type, digest term, index version) -> every entry has the terms
 TITLE_WEIGHT = 1.0  # the headline vector's rank, times Wagtail's title_norm, added to the body's
 # How a search's statements are planned (`MastheadPostgresSearchResults.fetchall`): no sequential scans (see the
 # class's docstring). Nor plain index scans: with a LIMIT (a capped count, the newest candidates) the planner likes
@@ -282,21 +279,12 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             return f"({where}) AND {self.FILTER_TERMS_SQL}", [*params, filter_terms], needs_page
         return where, params, needs_page
 
-    def _filter_terms_ready(self) -> bool:
-        """Whether every entry of the searched model holds the current filter terms; once per index version."""
-        model = self.query_compiler.queryset.model
-        content_type_pk = get_content_type_pk(model)
-        digest = digest_term(model)
-        key = (self.query_compiler.queryset.db, content_type_pk, digest, index_version.current())
-        ready = _terms_ready.get(key)
-        if ready is None:
-            sql = (
-                f"SELECT (SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE e.content_type_id = %s) = "  # noqa: S608
-                f"(SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE e.content_type_id = %s AND {self.FILTER_TERMS_SQL})"
-            )
-            ready = bool(self.fetchall(sql, [content_type_pk, content_type_pk, f"'{digest}'"])[0][0])
-            _terms_ready.set(key, ready)
-        return ready
+    def terms_ready_sql(self, content_type_pk: int, digest: str) -> tuple[str, list]:
+        sql = (
+            f"SELECT (SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE e.content_type_id = %s) = "  # noqa: S608
+            f"(SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE e.content_type_id = %s AND {self.FILTER_TERMS_SQL})"
+        )
+        return sql, [content_type_pk, content_type_pk, f"'{digest}'"]
 
     def filter_set_sql(self, where: str, needs_page: bool) -> str:
         page = "JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""

@@ -45,6 +45,8 @@ def recency_sql_postgres(column: str) -> str:
 
 NEWEST = ("-first_published_at",)
 
+# (database, content type, digest term, index version) -> every entry of the model holds the current filter terms
+_terms_ready = Memo(16)
 # (database, the set's SQL and parameters, content version, index version) -> a filter's set of ids, as the
 # backend passes it (`RankedSearch.kept_filter_set`); the biggest, every article's, is about 700 KB on SQLite
 # (a JSON list) and 13 KB on PostgreSQL (bits).
@@ -129,6 +131,27 @@ class RankedSearch:
     def encode_filter_set(self, rows: list[tuple]) -> tuple[str, list] | None:  # pragma: no cover - overridden
         """The set's condition and parameters (`FILTER_SET_SQL`'s, or narrower); None: filter with `where` itself."""
         raise NotImplementedError
+
+    def terms_ready_sql(self, content_type_pk: int, digest: str) -> tuple[str, list]:  # pragma: no cover - overridden
+        """SQL: whether every entry of the content type holds the digest term (a backend indexing filter terms)."""
+        raise NotImplementedError
+
+    def _filter_terms_ready(self) -> bool:
+        """Whether each entry of the model searched holds the current filter terms (`terms.py`), once per index version.
+
+        An index written before the terms, or before a filter field was added, is never trusted for them.
+        """
+        from .terms import digest_term
+
+        model = self.query_compiler.queryset.model
+        content_type_pk = get_content_type_pk(model)
+        digest = digest_term(model)
+        key = (self.query_compiler.queryset.db, content_type_pk, digest, index_version.current())
+        ready = _terms_ready.get(key)
+        if ready is None:
+            ready = bool(self.fetchall(*self.terms_ready_sql(content_type_pk, digest))[0][0])
+            _terms_ready.set(key, ready)
+        return ready
 
     def kept_filter_set(self, sql: str, params: list, encode) -> tuple[str, list] | None:
         """A filter set: the rows `sql` selects, encoded, worked out once per content and index version in this process.

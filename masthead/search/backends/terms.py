@@ -1,4 +1,4 @@
-"""Filter terms: each indexed object's filter values as lexemes of its index entry (PostgreSQL).
+"""Filter terms: each indexed object's filter values as lexemes (PostgreSQL) or tokens (SQLite) of its index entry.
 
 A filter keeps a page set (`ranking.RankedSearch.kept_filter_set`), but the
 GIN index cannot check a page's filter: a common word in a kind's 15,000
@@ -6,8 +6,10 @@ pieces read every match's row, 50,000-60,000 of them, to count its 10,000th.
 As Wagtail's Elasticsearch backend indexes filter fields, each entry also
 holds one lexeme per value of the model's `FilterField`s (its own fields,
 and those of a `RelatedFields`, one level deep), and the filter ANDs them
-with the words in the GIN index. The exact filter stays as the check: a term
-can only narrow what the index reads, never add a page.
+with the words in the GIN index. SQLite writes them after the entry's
+autocomplete text, and ANDs them with the words in FTS5's MATCH. The exact
+filter stays as the check: a term can only narrow what the index reads,
+never add a page.
 
 A term is 16 hex digits of the MD5 of `path=value` (`topics.slug=energy`),
 safe in any tsquery. The values are the database's, as the ORM reads them
@@ -25,9 +27,9 @@ index the page again, as it must after setting its topics.
 
 Every entry also holds the term of the set of filter paths (`digest_term`),
 and of the time zone of its year: terms are only used once every entry of the
-model has the current one (`terms_ready`), so an index written before them,
-before a filter field was added, or in another time zone, is never trusted
-for them; `search_reindex` writes them all.
+model has the current one (`RankedSearch._filter_terms_ready`), so an index
+written before them, before a filter field was added, or in another time
+zone, is never trusted for them; `search_reindex` writes them all.
 """
 
 from __future__ import annotations
