@@ -274,8 +274,8 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         """
         where, params, needs_page = super()._filter_set_or_filters()
         self._known()["close_set"] = where == self.CLOSE_SET_SQL  # before the terms are ANDed (`candidate_rows`)
-        filter_terms = self._known().get("filter_terms")
-        if filter_terms and self._filter_terms_ready():
+        filter_terms = self._ready_filter_terms()
+        if filter_terms:
             return f"({where}) AND {self.FILTER_TERMS_SQL}", [*params, filter_terms], needs_page
         return where, params, needs_page
 
@@ -298,7 +298,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             return None
         pages = page_bits(row[0] for row in rows)
         low, high = min(row[1] for row in rows), max(row[1] for row in rows)
-        with connections[self.query_compiler.queryset.db].cursor() as cursor:  # not `fetchall`: see candidate_rows
+        with connections[self.query_compiler.queryset.db].cursor() as cursor:  # not `fetchall`: see `_newest_entry_id`
             cursor.execute(f"SELECT MIN(id), MAX(id) FROM {ENTRY_TABLE}")  # noqa: S608 - a constant
             first, last = cursor.fetchone()
         if (high - low) * self.CLOSE_SET_SHARE <= last - first:
@@ -506,11 +506,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         """
         if self._known().get("close_set"):
             return self._candidates_after(where, params, needs_page, newest=0, recent=None)
-        # Read from the primary key's end: not with `fetchall`, whose planner settings (plain index scans
-        # off) made this one row cost 25-40 ms, more than the candidates.
-        with connections[self.query_compiler.queryset.db].cursor() as cursor:
-            cursor.execute(f"SELECT MAX(id) FROM {ENTRY_TABLE}")  # noqa: S608 - a constant
-            newest = cursor.fetchone()[0] or 0
+        newest = self._newest_entry_id()
         most = self._most_matches()
         if most is not None and most <= self.FEW_PAIRED:  # a phrase in few entries: all of them at once
             return self._candidates_after(where, params, needs_page, newest=newest, recent=None)
@@ -529,6 +525,13 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
                 if len(rows) >= self.CANDIDATES:
                     return rows
         return self._candidates_after(where, params, needs_page, newest=newest, recent=None)
+
+    def _newest_entry_id(self) -> int:
+        """The highest entry id (0 for none), read from the primary key's end: not with `fetchall`, whose planner
+        settings (plain index scans off) made this one row cost 25-40 ms, more than a common word's candidates."""
+        with connections[self.query_compiler.queryset.db].cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id) FROM {ENTRY_TABLE}")  # noqa: S608 - a constant
+            return cursor.fetchone()[0] or 0
 
     # A search whose first range suggests at most this many matches in all reads every entry's match at once
     # (its candidates and its count in one statement) instead of a wider range first and a count after.
@@ -666,11 +669,9 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             return (*self.newest_matched_sql(ids_sql, from_params, newest), None)
         if most is None or most > newest:
             found = self._newest_matches(from_sql, from_params, newest, fewest)
-            if found is None:  # few
+            if found is None or found[1] < max(fewest, 1):  # few (expected or found)
                 return (*self.newest_matched_sql(ids_sql, from_params, newest), None)
             first, matched = found
-            if matched < max(fewest, 1):
-                return (*self.newest_matched_sql(ids_sql, from_params, newest), None)
             if matched >= newest:  # the newest of more: from the first's entry on
                 from_sql, from_params = f"{from_sql} AND {RANGE_ID_SQL} >= %s", [*from_params, first]
                 ids_sql = f"SELECT {self.MATCHED_ID_SQL} AS id {from_sql}"
@@ -693,9 +694,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         None: the newest entries held so few that fewer than `fewest` are expected in all (their pages are
         read faster).
         """
-        with connections[self.query_compiler.queryset.db].cursor() as cursor:  # not `fetchall`: see candidate_rows
-            cursor.execute(f"SELECT MAX(id) FROM {ENTRY_TABLE}")  # noqa: S608 - a constant
-            last = cursor.fetchone()[0] or 0
+        last = self._newest_entry_id()
 
         def newest_sql(in_range: str) -> str:
             return (

@@ -136,6 +136,11 @@ class RankedSearch:
         """SQL: whether every entry of the content type holds the digest term (a backend indexing filter terms)."""
         raise NotImplementedError
 
+    def _ready_filter_terms(self) -> str | None:
+        """The terms `_translated_filters` found for the queryset's filters, if every entry holds the current ones."""
+        filter_terms = self._known().get("filter_terms")
+        return filter_terms if filter_terms and self._filter_terms_ready() else None
+
     def _filter_terms_ready(self) -> bool:
         """Whether each entry of the model searched holds the current filter terms (`terms.py`), once per index version.
 

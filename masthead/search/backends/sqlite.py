@@ -215,8 +215,8 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
     def _filter_set_or_filters(self):
         """The filter set (or filters); the filter's terms go into the MATCH when every entry has the current ones."""
         where, params, needs_page = super()._filter_set_or_filters()
-        filter_terms = self._known().get("filter_terms")
-        if filter_terms and self._filter_terms_ready():
+        filter_terms = self._ready_filter_terms()
+        if filter_terms:
             self._known()["fts_terms"] = fts_terms(filter_terms)
         return where, params, needs_page
 
