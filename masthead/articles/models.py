@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -28,6 +29,18 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 WORDS_PER_MINUTE = 230
+HEADLINE_KEY_LENGTH = 255  # Page.title's own maximum
+_WORD = re.compile(r"[^\W_]+")
+
+
+def normalised_words(text: str) -> tuple[str, ...]:
+    """The words of a text (a headline, a query), lower case, with punctuation and spacing left out."""
+    return tuple(_WORD.findall(text.lower()))
+
+
+def headline_key(text: str) -> str:
+    """What an exact headline match compares (`ArticlePage.headline_key`): the words, one space apart."""
+    return " ".join(normalised_words(text))[:HEADLINE_KEY_LENGTH]
 
 
 class HubMixin(models.Model):
@@ -250,6 +263,9 @@ class ArticlePage(Page):
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text="Paragraphs shown before the paywall. Empty: the site's default.",
     )
+    # The headline's words (`headline_key`), kept on each save: search puts an article whose headline is what the
+    # reader typed first, found through this column's index whatever else matches.
+    headline_key = models.CharField(max_length=HEADLINE_KEY_LENGTH, editable=False, db_index=True, default="")
 
     content_panels = [
         FieldPanel("title", help_text="The headline."),
@@ -293,6 +309,13 @@ class ArticlePage(Page):
 
     class Meta:
         verbose_name = "article"
+
+    def save(self, *args, **kwargs):
+        self.headline_key = headline_key(self.title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "title" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "headline_key"}
+        return super().save(*args, **kwargs)
 
     def get_context(self, request: HttpRequest, *args, access_view=None, **kwargs) -> dict:
         from masthead.access.decisions import may_give_gifts

@@ -46,6 +46,7 @@ from masthead.articles.models import (
     Country,
     Topic,
     WorldRegion,
+    headline_key,
 )
 from masthead.core.models import MastheadImage, PublicationSettings
 from masthead.home.models import HomePage
@@ -726,6 +727,7 @@ class LibraryBuilder:
         article = ArticlePage(
             **{f.attname: getattr(page, f.attname) for f in Page._meta.concrete_fields},
             page_ptr_id=pk,
+            headline_key=headline_key(page.title),  # as ArticlePage.save() keeps it; these rows are inserted raw
             dek=writer.dek()[:300],
             kind=draft.kind,
             lead_image=draft.lead_image,

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from masthead.articles.enums import ArticleKind
-from masthead.articles.models import Country
+from masthead.articles.models import ArticlePage, Country
 from masthead.articles.tests.factories import AuthorFactory, ImageFactory, TopicFactory, make_article, paragraphs
 from masthead.core.memo import forget_all
 
@@ -125,3 +125,28 @@ def test_a_kept_article_page_is_served_without_queries_for_anonymous_readers(cli
     token = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
     assert token.search(again.content)  # the gate form's token is this request's own...
     assert token.sub(b"", again.content) == token.sub(b"", first.content)  # ...and the rest is the same page
+
+
+def test_an_article_keeps_its_headline_key_as_its_headline_changes():
+    article = make_article(title="Dams, rivers — and POWER!")
+    assert ArticlePage.objects.get(pk=article.pk).headline_key == "dams rivers and power"
+    article.title = "A second  headline"
+    article.save_revision().publish()
+    assert ArticlePage.objects.get(pk=article.pk).headline_key == "a second headline"
+    article.title = "Third: the headline"
+    article.save(update_fields=["title"])
+    assert ArticlePage.objects.get(pk=article.pk).headline_key == "third the headline"
+
+
+def test_the_migration_gives_existing_articles_their_headline_keys():
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    migration = importlib.import_module("masthead.articles.migrations.0005_articlepage_headline_key")
+    first, second = make_article(title="Grain: the long view"), make_article(title="Ports at night")
+    ArticlePage.objects.update(headline_key="")
+    migration.fill_headline_keys(apps, SimpleNamespace(connection=connection))  # all it reads of its schema editor
+    keys = dict(ArticlePage.objects.values_list("pk", "headline_key"))
+    assert (keys[first.pk], keys[second.pk]) == ("grain the long view", "ports at night")

@@ -20,7 +20,7 @@ from django.urls import reverse
 from wagtail.models import Page, ReferenceIndex, Site
 from wagtail.search.backends import get_search_backend
 
-from masthead.articles.models import ArticleIndexPage, ArticlePage, Author, Topic, WorldRegion
+from masthead.articles.models import ArticleIndexPage, ArticlePage, Author, Topic, WorldRegion, headline_key
 from masthead.articles.text import body_text_blocks, body_word_count
 from masthead.core.models import MastheadImage, PublicationSettings
 from masthead.home.models import HomePage
@@ -71,6 +71,7 @@ class TestGeneratedLibrary:
             assert 1 <= article.countries.count() <= 4
             assert article.dek and ". " not in article.dek and len(article.dek) <= 300
             assert article.url_path == f"{index.url_path}{article.slug}/"
+        assert all(article.headline_key == headline_key(article.title) for article in generated)  # rows written raw
         with_lead_image = [a for a in generated if a.lead_image_id]
         assert len(with_lead_image) >= 0.7 * SHARED_COUNT
         assert sum(bool(a.lead_image_caption) for a in with_lead_image) >= 0.6 * len(with_lead_image)

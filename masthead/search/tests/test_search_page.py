@@ -249,6 +249,28 @@ def test_an_exact_headline_match_comes_first(client, library):
     assert response.context["results"][0].exact
 
 
+def test_an_exact_headline_match_comes_first_behind_newer_headlines_holding_its_words(client, library):
+    for number in range(12):  # more than the exact matches looked at
+        make_article(
+            title=f"Salt marsh survey, part {number}",
+            body=paragraphs("The salt marsh survey again."),
+            published_at=days_ago(1),
+        )
+    make_article(title="Salt Marsh: survey", body=paragraphs("An old survey."), published_at=days_ago(900))
+    response = search_page(client, q='"salt marsh survey"')
+    assert _titles(response)[0] == "Salt Marsh: survey"
+    assert response.context["results"][0].exact
+    assert not any(result.exact for result in response.context["results"][1:])
+
+
+def test_an_exact_headline_match_keeps_to_the_filters(client, library):
+    make_article(title="Tide tables", body=paragraphs("Tide tables."), kind=ArticleKind.OPINION)
+    make_article(title="Tide tables revisited", body=paragraphs("Tide tables."), kind=ArticleKind.BRIEFING)
+    response = search_page(client, q="tide tables", kind="briefing")
+    assert _titles(response) == ["Tide tables revisited"]
+    assert not response.context["results"][0].exact
+
+
 def test_a_headline_match_ranks_above_a_body_match(client, library):
     make_article(title="Rivers and dams", body=paragraphs("Nothing here about it.", "The reservoir is low."))
     make_article(title="Harvest notes", body=paragraphs("A long essay on fields.", "The reservoir came up once."))
