@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections
@@ -44,10 +45,11 @@ ENTRY_TABLE = "wagtailsearch_indexentry"
 ENTRY_LOOKUP_INDEX = "masthead_search_entry_lookup"  # (id, content_type_id, object_id): migration 0002
 # bm25() weights, in the FTS table's column order: autocomplete, body, title (headline and dek).
 COLUMN_WEIGHTS = (0.0, 1.0, 5.0)
-# A filtered search's filter, as the set of index entries it keeps (`MastheadSQLiteSearchResults._filtered`).
-# The unary plus has SQLite check each match against the set; without it SQLite looks each id of the set up in
-# FTS5, one seek per id (for a topic's 10,000 articles, 39 ms against 11 ms).
-ENTRY_SET_SQL = f"+{FTS_TABLE}.rowid IN (SELECT value FROM json_each(%s))"  # noqa: S608 - constants
+# A search's filter, as the set of index entries it keeps (`MastheadSQLiteSearchResults._filtered`): a blob with
+# a byte per entry id, 1 for the entries kept, so that checking a match is reading one byte at its rowid (an id
+# past the blob reads an empty value: not kept). A JSON list for `IN (SELECT value FROM json_each(...))` cost 1.4 ms
+# to parse and index in each statement, for a kind's 15,000 entries, and a lookup per match.
+ENTRY_SET_SQL = f"substr(%s, {FTS_TABLE}.rowid + 1, 1) = x'01'"
 # The entries' filter terms (`terms.py`) follow the autocomplete text, in the FTS table's `autocomplete` column
 # (weighed 0 by `bm25()`; a search matches `title` and `body` only): a filtered search ANDs them with the words
 # in its MATCH, and FTS5 then skips the matches the terms rule out, instead of checking each against the filter
@@ -57,6 +59,15 @@ ENTRY_SET_SQL = f"+{FTS_TABLE}.rowid IN (SELECT value FROM json_each(%s))"  # no
 FILTER_TERMS_FTS = "{autocomplete} : (%s)"
 TERM_PREFIX = "zq"
 _TERM = re.compile(r"'([0-9a-f]+)'")
+
+
+def entry_bytes(ids: Iterable[int]) -> bytes:
+    """A set of entry ids as `ENTRY_SET_SQL` reads it: byte n is 1 if id n is in the set."""
+    ids = list(ids)
+    kept = bytearray(max(ids, default=-1) + 1)
+    for pk in ids:
+        kept[pk] = 1
+    return bytes(kept)
 
 
 def term_token(term: str) -> str:
@@ -183,8 +194,10 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
 
     FTS5 drives every query (CROSS JOIN fixes the join order). A match's page id
     comes from a small covering index on the index entries, not their wide rows;
-    filters are id sets read once per query (see `filters.py`); `live` is "not
-    among the few pages that are not live" (`liveness.py`). Relevance scores a
+    the filters, "live" alone among them, are the set of entries they keep
+    (`ENTRY_SET_SQL`), found once per content and index version (otherwise id
+    sets read once per query, see `filters.py`, and "live" is "not among the few
+    pages that are not live", `liveness.py`). Relevance scores a
     bounded set of candidates (`ranking.CANDIDATES`): FTS5 walks the matches
     newest first (descending rowid, no sort) and stops after that many;
     `bm25()` and the recency factor are computed for those only, and they are
@@ -195,12 +208,13 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
     MATCHED_ID_SQL = "CAST(e.object_id AS INTEGER)"
     PAGE_ID_SETS = True
 
-    # A filter beyond "live" (a topic, a region, a year...) is passed as its filter set: the index entries it
-    # keeps. FTS5 then checks each match's own rowid against the set, rather than finding the match's entry
+    # The filters (a topic, a region, a year... or "live" alone) are passed as their filter set: the index entries
+    # they keep. FTS5 then checks each match's own rowid against the set, rather than finding the match's entry
     # row, then its page id, then that id in the filter's pages: a filtered count of a common word (up to
-    # COUNT_LIMIT of 100,000 matches) took 17-27 ms the one way and 6-11 ms the other, at 100,000 articles.
-    # With no filter but "live", FTS5 counts alone (`_count_matches`).
+    # COUNT_LIMIT of 100,000 matches) took 17-27 ms the one way and 6-11 ms the other, at 100,000 articles; a
+    # search of all live articles was counted in 2.5 ms by FTS5 alone, instead of 7-8 ms with the join.
     FILTER_SET_SQL = ENTRY_SET_SQL
+    LIVE_FILTER_SET = True
 
     def filter_set_sql(self, where: str, needs_page: bool) -> str:
         page = "CROSS JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""
@@ -210,7 +224,7 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
         )
 
     def encode_filter_set(self, rows: list[tuple]) -> tuple[str, list]:
-        return ENTRY_SET_SQL, [json.dumps([row[0] for row in rows])]  # "[]" for none: no match passes the filter
+        return ENTRY_SET_SQL, [entry_bytes(row[0] for row in rows)]  # b"" for none: no match passes the filter
 
     def _filter_set_or_filters(self):
         """The filter set (or filters); the filter's terms go into the MATCH when every entry has the current ones."""
@@ -296,34 +310,14 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
         return f"{sql} ORDER BY {FTS_TABLE}.rowid DESC LIMIT %s", [*params, limit]
 
     def _count_matches(self, where: str, params, needs_page: bool, *, limit: int | None) -> int:
-        """The count, up to `limit`; for a common word, first FTS5's own count, which may settle it without the join.
-
-        Each FTS5 match is a live article unless it is another model's entry or a page that is not live, so
-        with no filter but "live", `limit` + those few matches found by FTS5 alone (4-8 ms for a word in
-        60,000 articles, against 15-30 ms to find every match's page) mean at least `limit` results.
-        """
-        exact = super()._count_matches
-        if where == ENTRY_SET_SQL:  # the entries are this model's and live: FTS5 counts alone
-            sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {where}"  # noqa: S608 - constants
-            count_params = [self._match_string(), *params]
-            if limit is not None:
-                sql, count_params = f"{sql} LIMIT %s", [*count_params, limit]
-            return self.fetchall(f"SELECT COUNT(*) FROM ({sql})", count_params)[0][0]  # noqa: S608 - constants
-        if limit is None or len(self._known().get("candidates", ())) < self.CANDIDATES:
-            return exact(where, params, needs_page, limit=limit)  # a rarer word: its exact count is cheap
-        if not self._live_only(where, params):
-            return exact(where, params, needs_page, limit=limit)
-        with connections[self.query_compiler.queryset.db].cursor() as cursor:
-            content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
-            cursor.execute(f"SELECT COUNT(*) FROM {ENTRY_TABLE} WHERE content_type_id <> %s", [content_type_pk])  # noqa: S608
-            others = cursor.fetchone()[0] + len(json.loads(params[0]))  # the pages that are not live
-            cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)",  # noqa: S608
-                [self.query_compiler.match_string(), limit + others],
-            )
-            if cursor.fetchone()[0] >= limit + others:
-                return limit
-        return exact(where, params, needs_page, limit=limit)
+        """The count, up to `limit`: FTS5 alone, checking each match against the filter set (`ENTRY_SET_SQL`)."""
+        if where != ENTRY_SET_SQL:  # no set was kept (the content version is unknown)
+            return super()._count_matches(where, params, needs_page, limit=limit)
+        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {where}"  # noqa: S608 - constants
+        count_params = [self._match_string(), *params]
+        if limit is not None:
+            sql, count_params = f"{sql} LIMIT %s", [*count_params, limit]
+        return self.fetchall(f"SELECT COUNT(*) FROM ({sql})", count_params)[0][0]  # noqa: S608 - constants
 
     def can_rank(self) -> bool:
         compiler = self.query_compiler
