@@ -135,7 +135,7 @@ def test_a_common_words_count_past_the_limit_is_settled_by_the_full_text_index_a
     results_class = _results_class()
     if not hasattr(results_class, "CANDIDATES"):
         pytest.skip("only Masthead's database backends bound their candidates")
-    # More matches than the index holds entries of other models: FTS5's count alone then settles it.
+    # More matches than the index holds entries of other models: FTS5 counts them alone, checking the live set.
     others = IndexEntry.objects.exclude(content_type=ContentType.objects.get_for_model(ArticlePage)).count()
     author = AuthorFactory()
     for number in range(others + 3):

@@ -92,3 +92,25 @@ def test_the_translators_terms_become_an_fts5_expression_of_phrases():
 
     assert fts_terms("'ab12' | 'cd34'") == '"zqab12" OR "zqcd34"'
     assert fts_terms("('ab12') & ('cd34' | 'ef56')") == '("zqab12") AND ("zqcd34" OR "zqef56")'
+
+
+def test_a_filter_set_keeps_exactly_its_entries_and_none_past_its_last():
+    from masthead.search.backends.sqlite import ENTRY_SET_SQL, FTS_TABLE, entry_bytes
+
+    kept = entry_bytes([1, 3, 8])
+    condition = ENTRY_SET_SQL.replace(f"{FTS_TABLE}.rowid", "value")
+    with connection.cursor() as cursor:
+        for ids, expected in ((kept, [1, 3, 8]), (entry_bytes([]), [])):
+            cursor.execute(f"SELECT value FROM json_each('[0,1,2,3,7,8,9,300]') WHERE {condition}", [ids])  # noqa: S608
+            assert [row[0] for row in cursor.fetchall()] == expected
+
+
+def test_a_search_of_every_live_article_is_counted_against_the_set_of_their_entries(library):
+    for number in range(3):
+        make_article(title=f"Falcon {number}", body=paragraphs("A falcon."))
+    draft = make_article(title="Falcon draft", body=paragraphs("A falcon."))
+    draft.unpublish()
+    ids, total, statements = _falcons_in(SearchFilters())
+    assert total == 3 and draft.pk not in ids
+    assert statements and all("substr(" in sql for sql in statements)
+    assert not [sql for sql in statements if sql.startswith("SELECT COUNT(*)") and "INDEXED BY" in sql]
