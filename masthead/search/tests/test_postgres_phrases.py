@@ -19,6 +19,8 @@ from wagtail.search.query import And, Phrase, PlainText
 from masthead.articles.tests.factories import make_article, paragraphs
 from masthead.search import selectors
 from masthead.search.backends.postgres import PAIRS_SQL
+from masthead.search.filters import SearchFilters
+from masthead.search.query import parse_query
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -114,3 +116,20 @@ def test_a_phrase_with_a_stop_word_between_its_words_is_still_found():
         Phrase("vote of the court"), selectors.live_articles(), order_by_relevance=True
     )
     assert [result.pk for result in results] == [article.pk]
+
+
+def test_a_phrases_word_pairs_and_the_newest_entry_are_asked_of_the_database_once():
+    """Kept in the process: the pairs per phrase, the newest entry id per index version (a new entry changes it)."""
+    make_article(title="Grid notes", body=paragraphs("The grid reform test came early."))
+
+    def search() -> list[str]:
+        with CaptureQueriesContext(connection) as searched:
+            selectors.search_articles(query=parse_query('"reform test"'), filters=SearchFilters(), fresh=True)
+        return [
+            q["sql"] for q in searched.captured_queries if "masthead_phrase_pairs(" in q["sql"] or "MAX(id)" in q["sql"]
+        ]
+
+    assert len(search()) == 2
+    assert search() == []
+    make_article(title="Grid notes again", body=paragraphs("Another reform test."))
+    assert [sql for sql in search() if "MAX(id)" in sql]  # the index was written: its newest entry is read again
