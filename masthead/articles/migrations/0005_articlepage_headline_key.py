@@ -23,10 +23,15 @@ def fill_headline_keys(apps, schema_editor):
             .values_list("pk", "title")[:BATCH]
         )
         if not rows:
-            return
+            break
         with connection.cursor() as cursor:
             cursor.executemany(sql, [(" ".join(_WORD.findall(title.lower()))[:255], pk) for pk, title in rows])
         last = rows[-1][0]
+    if connection.vendor == "postgresql":
+        # The new column's statistics now, not at autovacuum's next pass: without them PostgreSQL guessed that
+        # 0.5% of the articles share any one key, and walked every article by date to find one (150 ms).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
 
 
 class Migration(migrations.Migration):
