@@ -123,7 +123,6 @@ class RankedSearch:
     # A backend that passes a filter beyond "live" as its filter set (`_filtered`) names the condition taking
     # the set and gives `filter_set_sql` and `encode_filter_set`.
     FILTER_SET_SQL: str | None = None
-    LIVE_FILTER_SET = False  # pass "live" alone as a filter set too (a set of every live article's entry)
 
     def filter_set_sql(self, where: str, needs_page: bool) -> str:  # pragma: no cover - overridden
         """The statement selecting the set, its ids first: the model's content type, then `where`'s parameters."""
@@ -195,7 +194,7 @@ class RankedSearch:
 
     def _filter_set_or_filters(self):
         where, params, needs_page = self._translated_filters()
-        if self.FILTER_SET_SQL is None or (self._live_only(where, params) and not self.LIVE_FILTER_SET):
+        if self.FILTER_SET_SQL is None or self._live_only(where, params):
             return where, params, needs_page
         content_type_pk = get_content_type_pk(self.query_compiler.queryset.model)
         found = self.kept_filter_set(
