@@ -7,7 +7,7 @@
   (`search_articles`: ranked page of 20 + total count + exact-headline check),
   searched afresh and asked for again (its ids and count kept), and, separately,
   of the facet counts (`search_facets`, cache bypassed), per kind of query, on
-  the current database.
+  the current database; beside them, the machine's speed (`machine_reference_ms`).
 - `measure_index_build()`: rebuild the index with the reindex command's code;
   time taken and the index's size on disk.
 - `search_urls(limit, using=...)`: `/search/?q=...` paths for the HTTP benchmark
@@ -128,6 +128,21 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+# The machine's own speed beside the figures: a fixed piece of Python, timed before and after the searches. One
+# machine's selector p50 moved by half within an hour, with the same code and data, and this loop with it.
+REFERENCE_LOOP = 200_000
+
+
+def machine_reference_ms(runs: int = 5) -> float:
+    """The median wall time of a fixed CPU-bound Python loop (about 10 ms on the machines seen here)."""
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        sum(i * i for i in range(REFERENCE_LOOP))
+        samples.append(time.perf_counter() - started)
+    return round(statistics.median(samples) * 1000, 2)
+
+
 def measure_selectors(*, repeats: int = 3, per_category: int = 30, facets: bool = True) -> dict:
     """p50/p95 of `search_articles` (and `search_facets`, uncached) per category.
 
@@ -138,6 +153,7 @@ def measure_selectors(*, repeats: int = 3, per_category: int = 30, facets: bool 
 
     from masthead.search import selectors
 
+    reference_before = machine_reference_ms()
     prepared = [(query, *_request_for(query)) for query in queries(per_category)]
     # As the server's processes do (masthead.wsgi): what is loaded by now stays out of the garbage collector's
     # full scans, which otherwise walk all of Django and Wagtail every few searches (20-50 ms each).
@@ -179,6 +195,8 @@ def measure_selectors(*, repeats: int = 3, per_category: int = 30, facets: bool 
         "all_queries_cpu": _percentiles([sample for samples in cpu.values() for sample in samples]),
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
+        # Compare runs by their figures over this (`machine_reference_ms`), before and after them.
+        "machine_reference_ms": {"before": reference_before, "after": machine_reference_ms()},
     }
     if facets:
         report["search_facets_uncached_wall"] = {category: _percentiles(s) for category, s in facet_wall.items()}
