@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -24,23 +23,12 @@ from wagtail.search import index
 
 from .blocks import ArticleBodyBlock
 from .enums import ArticleKind
+from .text import HEADLINE_KEY_LENGTH, headline_key
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
 WORDS_PER_MINUTE = 230
-HEADLINE_KEY_LENGTH = 255  # Page.title's own maximum
-_WORD = re.compile(r"[^\W_]+")
-
-
-def normalised_words(text: str) -> tuple[str, ...]:
-    """The words of a text (a headline, a query), lower case, with punctuation and spacing left out."""
-    return tuple(_WORD.findall(text.lower()))
-
-
-def headline_key(text: str) -> str:
-    """What an exact headline match compares (`ArticlePage.headline_key`): the words, one space apart."""
-    return " ".join(normalised_words(text))[:HEADLINE_KEY_LENGTH]
 
 
 class HubMixin(models.Model):

@@ -1,5 +1,6 @@
-"""Plain-text views of an article body, for word counts, descriptions and summaries."""
+"""Plain-text views of an article body, for word counts, descriptions and summaries, and of a headline's words."""
 
+import re
 from collections.abc import Iterator
 
 from django.utils.html import strip_tags
@@ -37,3 +38,17 @@ def raw_text_blocks(raw_blocks) -> Iterator[str]:
             yield str(value.get("quote", ""))
         elif kind == "block_quote" and isinstance(value, dict):
             yield strip_tags(str(value.get("text", "")))
+
+
+HEADLINE_KEY_LENGTH = 255  # Page.title's own maximum
+_WORD = re.compile(r"[^\W_]+")
+
+
+def normalised_words(text: str) -> tuple[str, ...]:
+    """The words of a text (a headline, a query), lower case, with punctuation and spacing left out."""
+    return tuple(_WORD.findall(text.lower()))
+
+
+def headline_key(text: str) -> str:
+    """What an exact headline match compares (`ArticlePage.headline_key`): the words, one space apart."""
+    return " ".join(normalised_words(text))[:HEADLINE_KEY_LENGTH]

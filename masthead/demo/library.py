@@ -46,8 +46,8 @@ from masthead.articles.models import (
     Country,
     Topic,
     WorldRegion,
-    headline_key,
 )
+from masthead.articles.text import headline_key
 from masthead.core.models import MastheadImage, PublicationSettings
 from masthead.home.models import HomePage
 

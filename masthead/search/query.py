@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from wagtail.search.query import And, Not, Phrase, PlainText, SearchQuery
 
+from masthead.articles.text import normalised_words
+
 MAX_QUERY_LENGTH = 200  # characters kept of what the reader typed
 MAX_TERMS = 10  # words and phrases a reader may ask for at once
 MAX_EXCLUSIONS = 5
@@ -23,7 +25,6 @@ MAX_WORD_LENGTH = 40
 
 # Letters and digits in any script; apostrophes, hyphens and dots split words
 # ("back-channel" is the phrase "back channel"), as both backends' tokenizers do.
-_WORD = re.compile(r"[^\W_]+")
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2212": "-"})
 # A clause: an optional minus sign at the start of a term, then a quoted phrase or a bare word.
 _CLAUSE = re.compile(r'(?P<minus>-?)(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
@@ -95,7 +96,7 @@ def clean_text(raw: object, *, limit: int = MAX_QUERY_LENGTH) -> str:
 
 
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(word[:MAX_WORD_LENGTH] for word in _WORD.findall(text.lower()))
+    return tuple(word[:MAX_WORD_LENGTH] for word in normalised_words(text))
 
 
 def parse_query(raw: object) -> ParsedQuery:

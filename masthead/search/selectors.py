@@ -30,10 +30,9 @@ from masthead.articles.models import (
     Country,
     Topic,
     WorldRegion,
-    headline_key,
-    normalised_words,
 )
 from masthead.articles.selectors import article_list
+from masthead.articles.text import headline_key, normalised_words
 from masthead.core import content_version
 from masthead.core.memo import Memo
 

@@ -20,8 +20,8 @@ from django.urls import reverse
 from wagtail.models import Page, ReferenceIndex, Site
 from wagtail.search.backends import get_search_backend
 
-from masthead.articles.models import ArticleIndexPage, ArticlePage, Author, Topic, WorldRegion, headline_key
-from masthead.articles.text import body_text_blocks, body_word_count
+from masthead.articles.models import ArticleIndexPage, ArticlePage, Author, Topic, WorldRegion
+from masthead.articles.text import body_text_blocks, body_word_count, headline_key
 from masthead.core.models import MastheadImage, PublicationSettings
 from masthead.home.models import HomePage
 

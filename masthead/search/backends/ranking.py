@@ -48,8 +48,8 @@ NEWEST = ("-first_published_at",)
 # (database, content type, digest term, index version) -> every entry of the model holds the current filter terms
 _terms_ready = Memo(16)
 # (database, the set's SQL and parameters, content version, index version) -> a filter's set of ids, as the
-# backend passes it (`RankedSearch.kept_filter_set`); the biggest, every article's, is about 700 KB on SQLite
-# (a JSON list) and 13 KB on PostgreSQL (bits).
+# backend passes it (`RankedSearch.kept_filter_set`); the biggest, every article's, is about 100 KB on SQLite
+# (a byte per entry) and 13 KB on PostgreSQL (bits).
 _filter_sets = Memo(32)
 
 
