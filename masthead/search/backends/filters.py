@@ -31,7 +31,7 @@ from django.db.models.sql.where import NothingNode, WhereNode
 from wagtail.models import Page
 from wagtail.search.index import FilterField, RelatedFields
 
-from .terms import any_of, term
+from .terms import YEAR_FIELD, any_of, term, years_between
 
 PAGE_ALIAS = "p"
 _OPERATORS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -121,15 +121,19 @@ class FilterTranslator:
             if self.page_id_sets and django_field.db_index:
                 # An indexed column (first_published_at): the ids in range, read from its index once.
                 compared = self._compare(self.quote(django_field.column), lookup.lookup_name, lookup.rhs, django_field)
-                return FilterSQL(
-                    f"{self.id_sql} IN (SELECT id FROM {self.quote(Page._meta.db_table)} WHERE {compared.sql})",  # noqa: S608
-                    compared.params,
+                return self._with_year_terms(
+                    FilterSQL(
+                        f"{self.id_sql} IN (SELECT id FROM {self.quote(Page._meta.db_table)} WHERE {compared.sql})",  # noqa: S608
+                        compared.params,
+                    ),
+                    django_field,
+                    lookup,
                 )
             compared = self._compare(
                 f"{PAGE_ALIAS}.{self.quote(django_field.column)}", lookup.lookup_name, lookup.rhs, django_field
             )
             compared.needs_page = True
-            return compared
+            return self._with_year_terms(compared, django_field, lookup)
         if owner is self.model._meta.concrete_model:
             meta = self.model._meta
             compared = self._compare(self.quote(django_field.column), lookup.lookup_name, lookup.rhs, django_field)
@@ -154,6 +158,13 @@ class FilterTranslator:
         """An equality or a list of values of an indexed filter field names the terms of those values."""
         if lookup_name in ("exact", "in"):
             compared.terms = any_of([term(path, value) for value in compared.params])
+        return compared
+
+    @staticmethod
+    def _with_year_terms(compared: FilterSQL, django_field, lookup: Lookup) -> FilterSQL:
+        """A range of publication dates within a few years names the terms of its years (`terms.years_between`)."""
+        if django_field.name == YEAR_FIELD and lookup.lookup_name == "range":
+            compared.terms = years_between(*lookup.rhs)
         return compared
 
     # --- relations declared with RelatedFields ---

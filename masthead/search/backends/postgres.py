@@ -280,9 +280,14 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         (10,000 counted of 52,000 read, 21 ms); with the kind's term in the GIN index, only the kind's.
         """
         where, params, needs_page = super()._filter_set_or_filters()
-        self._known()["close_set"] = where == self.CLOSE_SET_SQL  # before the terms are ANDed (`candidate_rows`)
+        close = where == self.CLOSE_SET_SQL
+        self._known()["close_set"] = close  # before the terms are ANDed (`candidate_rows`)
         filter_terms = self._ready_filter_terms()
         if filter_terms:
+            if close:
+                # The terms (a year's) find the set's entries in the GIN index without their range of entry ids,
+                # which it reads one key per entry: a common word in a year's 15,000 entries, 6.7 -> 0.4 ms.
+                where, params = self.FILTER_SET_SQL, params[:2]
             return f"({where}) AND {self.FILTER_TERMS_SQL}", [*params, filter_terms], needs_page
         return where, params, needs_page
 

@@ -14,16 +14,18 @@ never add a page.
 A term is 16 hex digits of the MD5 of `path=value` (`topics.slug=energy`),
 safe in any tsquery. The values are the database's, as the ORM reads them
 (`values_list`) and as the filter translator prepares them (a foreign key's
-id, a slug, a kind). Fields of `Page` (dates, `live`) have none: they change
-without the article being indexed again, and date ranges are not terms.
+id, a slug, a kind). Fields of `Page` (`live`, dates) have none: they change
+without the article being indexed again; but for one.
 
 A page's entry also holds the year of its first publication, in the
-publication's time zone (`year_term`), which no filter uses: the facets count
-years, as they count kinds, topics, regions and authors, from the matches'
-terms (`MastheadPostgresSearchResults.filter_term_counts`), without reading
-each match's page. Wagtail sets the date once, when it first publishes the
-page, before the entry is written; an import that sets it afterwards must
-index the page again, as it must after setting its topics.
+publication's time zone (`year_term`). The facets count years, as they count
+kinds, topics, regions and authors, from the matches' terms
+(`MastheadPostgresSearchResults.filter_term_counts`), without reading each
+match's page; and a range of publication dates within a few years (the year
+filter, a date range) names the terms of its years (`years_between`). Wagtail
+sets the date once, when it first publishes the page, before the entry is
+written; an import that sets it afterwards must index the page again, as it
+must after setting its topics.
 
 Every entry also holds the term of the set of filter paths (`digest_term`),
 and of the time zone of its year: terms are only used once every entry of the
@@ -35,6 +37,7 @@ zone, is never trusted for them; `search_reindex` writes them all.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from hashlib import md5
 
 from django.core.exceptions import FieldDoesNotExist
@@ -43,7 +46,11 @@ from wagtail.models import Page
 from wagtail.search.index import FilterField, RelatedFields
 
 TERMS_VERSION = "2"  # 2: pages' years (`year_term`)
-YEAR_PATH = "first_published_at.year"
+YEAR_FIELD = "first_published_at"  # a page's year term is this field's year, in the publication's time zone
+YEAR_PATH = f"{YEAR_FIELD}.year"
+# A range of publication dates spanning at most this many years names their terms (`years_between`): the GIN
+# index reads a year's entries as one term, where the range of their entry ids cost it one key per entry.
+YEAR_TERMS_MAX = 3
 
 
 def term(path: str, value) -> str:
@@ -73,6 +80,20 @@ def filter_paths(model) -> list[tuple[str, str]]:
 
 def year_term(year: int) -> str:
     return term(YEAR_PATH, year)
+
+
+def years_between(low, high) -> str | None:
+    """The terms of the years from `low` to `high` (aware datetimes), in the current time zone; None for more
+    than YEAR_TERMS_MAX years, or for values that are not aware datetimes.
+
+    A looser condition than the range itself: every page published in it holds one of them.
+    """
+    if not all(isinstance(value, datetime) and timezone.is_aware(value) for value in (low, high)):
+        return None
+    first, last = timezone.localtime(low).year, timezone.localtime(high).year
+    if not 0 <= last - first < YEAR_TERMS_MAX:  # an empty range keeps nothing anyway: the filter itself says so
+        return None
+    return any_of([year_term(year) for year in range(first, last + 1)])
 
 
 def digest_term(model) -> str:

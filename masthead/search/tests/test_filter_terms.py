@@ -6,6 +6,8 @@ stays the check. They are used only once every entry holds the current ones.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +19,7 @@ from masthead.articles.tests.factories import AuthorFactory, TopicFactory, make_
 from masthead.search import index_version, selectors
 from masthead.search.backends.filters import FilterSQL, FilterTranslator
 from masthead.search.backends.postgres import MastheadPostgresSearchResults
-from masthead.search.backends.terms import digest_term, term, year_term
+from masthead.search.backends.terms import YEAR_TERMS_MAX, digest_term, term, year_term, years_between
 from masthead.search.filters import SearchFilters
 from masthead.search.query import parse_query
 
@@ -105,6 +107,49 @@ def test_a_term_never_lets_through_an_article_the_filter_keeps_out(library):
     found, total, statements = _falcons_in(SearchFilters(topic=topic))
     assert any("masthead_filters @@" in sql for sql in statements)
     assert found == {tagged.pk} and total == 1
+
+
+def test_a_year_filter_ands_the_years_term_and_keeps_exactly_the_years_articles(library, monkeypatch):
+    """A year (a range of publication dates in the publication's time zone) names its year's term; the range checks."""
+    monkeypatch.setattr(MastheadPostgresSearchResults, "PAGE_SET_MIN", 1)  # the year as a set of pages, too
+    zone = timezone.get_current_timezone()
+    eve = make_article(
+        title="Falcon at year's end",
+        published_at=dt.datetime(2022, 12, 31, 23, 30, tzinfo=zone),
+        body=paragraphs("A falcon.", "Snow."),
+    )
+    new_year = make_article(
+        title="Falcon at new year",
+        published_at=dt.datetime(2023, 1, 1, 0, 30, tzinfo=zone),
+        body=paragraphs("A falcon.", "Frost."),
+    )
+    later = make_article(
+        title="Falcon in spring",
+        published_at=dt.datetime(2024, 4, 1, 9, 0, tzinfo=zone),
+        body=paragraphs("A falcon.", "Rain."),
+    )
+    found, total, statements = _falcons_in(SearchFilters(year=2023))
+    assert found == {new_year.pk} and total == 1
+    assert any(year_term(2023) in sql and "masthead_filters @@" in sql for sql in statements)
+    assert not any(year_term(2022) in sql for sql in statements)
+    assert not any("+ 0) BETWEEN" in sql for sql in statements)  # the term, not the year's range of entries
+    # A date range over two years names both, and still keeps only the days asked for.
+    spanning = SearchFilters(date_from=dt.date(2022, 12, 31), date_to=dt.date(2024, 3, 31))
+    found, total, statements = _falcons_in(spanning)
+    assert found == {eve.pk, new_year.pk} and total == 2
+    assert any(year_term(2022) in sql and year_term(2024) in sql for sql in statements)
+    assert later.pk not in found
+
+
+def test_a_range_of_more_years_than_the_most_names_no_terms():
+    zone = timezone.get_current_timezone()
+    start = dt.datetime(2020, 1, 1, tzinfo=zone)
+    assert years_between(start, dt.datetime(2020, 12, 31, 23, 59, tzinfo=zone)) == f"'{year_term(2020)}'"
+    last = dt.datetime(2020 + YEAR_TERMS_MAX - 1, 6, 1, tzinfo=zone)
+    assert years_between(start, last) == " | ".join(f"'{year_term(2020 + n)}'" for n in range(YEAR_TERMS_MAX))
+    assert years_between(start, dt.datetime(2020 + YEAR_TERMS_MAX, 1, 1, tzinfo=zone)) is None
+    assert years_between(start, start - dt.timedelta(days=400)) is None  # an empty range
+    assert years_between(dt.datetime(2020, 1, 1), dt.datetime(2020, 2, 1)) is None  # naive: no zone to read
 
 
 def test_terms_of_an_or_need_every_side_and_of_an_and_any():
