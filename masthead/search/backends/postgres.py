@@ -42,7 +42,7 @@ from masthead.search import index_version
 from masthead.search.index_version import VersionedIndex, changed
 
 from .indexing import _has_text
-from .ranking import RankedSearch, is_page_model, recency_sql_postgres
+from .ranking import RankedSearch, rankable, recency_sql_postgres
 from .terms import digest_term, terms_for
 
 ENTRY_TABLE = "wagtailsearch_indexentry"
@@ -353,7 +353,7 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
 
     def can_rank(self) -> bool:
         compiler = self.query_compiler
-        return is_page_model(compiler.queryset.model) and not compiler.fields and self._tsquery() is not None
+        return rankable(compiler.queryset) and not compiler.fields and self._tsquery() is not None
 
     def _from(self, where: str, match_sql: str, needs_page: bool) -> str:
         page = "JOIN wagtailcore_page p ON p.id = CAST(e.object_id AS INTEGER) " if needs_page else ""

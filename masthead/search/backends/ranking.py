@@ -12,6 +12,7 @@ works; the backends only decide how the matches are scored and ordered.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections
@@ -35,12 +36,14 @@ CANDIDATES = 2000
 
 def recency_sql_sqlite(column: str) -> str:
     age = f"MAX(0, julianday('now') - julianday({column}))"
-    return f"(1.0 + {RECENCY_WEIGHT} * {RECENCY_HALF_LIFE_DAYS}.0 / ({RECENCY_HALF_LIFE_DAYS}.0 + {age}))"
+    boost = f"{RECENCY_WEIGHT} * {RECENCY_HALF_LIFE_DAYS}.0 / ({RECENCY_HALF_LIFE_DAYS}.0 + {age})"
+    return f"(1.0 + COALESCE({boost}, 0))"  # no date (a page never published): no boost
 
 
 def recency_sql_postgres(column: str) -> str:
     age = f"GREATEST(0, EXTRACT(EPOCH FROM (now() - {column})) / 86400.0)"
-    return f"(1.0 + {RECENCY_WEIGHT} * {RECENCY_HALF_LIFE_DAYS}.0 / ({RECENCY_HALF_LIFE_DAYS}.0 + {age}))"
+    boost = f"{RECENCY_WEIGHT} * {RECENCY_HALF_LIFE_DAYS}.0 / ({RECENCY_HALF_LIFE_DAYS}.0 + {age})"
+    return f"(1.0 + COALESCE({boost}, 0))"  # no date (a page never published): no boost
 
 
 NEWEST = ("-first_published_at",)
@@ -53,11 +56,41 @@ _terms_ready = Memo(16)
 _filter_sets = Memo(32)
 
 
-def is_page_model(model) -> bool:
-    """Ranking joins Wagtail's page table (for the publication date): pages only."""
+def rankable(queryset) -> bool:
+    """Whether ranking can search this queryset: of live pages of one page model, with no page types below it.
+
+    Ranking joins Wagtail's page table (for the date) and lists live pages only; Wagtail's code does the rest:
+    - a model with page types below it (`Page` itself, as the admin's page search asks): their pages are
+      indexed under their own content types, which Wagtail's code finds and ranking's `content_type_id = %s`
+      would not;
+    - a queryset that does not keep live pages only (the admin's search of articles, drafts included).
+    """
     from wagtail.models import Page
 
-    return issubclass(model, Page)
+    model = queryset.model
+    return issubclass(model, Page) and not _has_models_below(model) and _keeps_live_only(queryset.query.where)
+
+
+@functools.cache
+def _has_models_below(model) -> bool:
+    from wagtail.search.utils import get_descendant_models
+
+    return get_descendant_models(model) != {model}
+
+
+def _keeps_live_only(node) -> bool:
+    """Whether this where clause ANDs `live = True` (Wagtail's `live()`) at its top, or in an AND below it."""
+    from django.db.models.expressions import Col
+    from django.db.models.lookups import Exact
+    from django.db.models.sql.where import AND, WhereNode
+    from wagtail.models import Page
+
+    if isinstance(node, Exact):
+        column = node.lhs
+        return isinstance(column, Col) and column.target is Page._meta.get_field("live") and node.rhs is True
+    if isinstance(node, WhereNode) and node.connector == AND and not node.negated:
+        return any(_keeps_live_only(child) for child in node.children)
+    return False
 
 
 class RankedSearch:

@@ -37,7 +37,7 @@ from wagtail.search.utils import get_content_type_pk
 from masthead.search.index_version import VersionedIndex, changed
 
 from .indexing import FieldTexts
-from .ranking import RankedSearch, is_page_model, recency_sql_sqlite
+from .ranking import RankedSearch, rankable, recency_sql_sqlite
 from .terms import terms_for
 
 FTS_TABLE = "wagtailsearch_indexentry_fts"
@@ -346,7 +346,7 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
 
     def can_rank(self) -> bool:
         compiler = self.query_compiler
-        return is_page_model(compiler.queryset.model) and not compiler.fields and compiler.match_string() is not None
+        return rankable(compiler.queryset) and not compiler.fields and compiler.match_string() is not None
 
     def score_field_type(self):
         return FloatField()

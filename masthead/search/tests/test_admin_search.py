@@ -1,0 +1,65 @@
+"""Editors search pages in Wagtail's admin through the same search backend: every page type, drafts included.
+
+Masthead's ranking serves the searches of live pages of one page type (the reader's search); the admin's
+searches (of `Page`, of articles with their drafts) are left to Wagtail's own code, which finds them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from wagtail.models import Page
+
+from masthead.articles.models import ArticlePage
+from masthead.articles.tests.factories import make_article, paragraphs
+from masthead.search.backends.ranking import rankable
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor_client(client):
+    editor = get_user_model().objects.create_superuser(email="editor@example.org", password="x" * 12)
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def kestrel_pages(library):
+    published = make_article(title="Kestrel over the ridge", body=paragraphs("A kestrel.", "Wind."))
+    draft = make_article(title="Kestrel in the draft", body=paragraphs("A kestrel.", "Unfinished."), live=False)
+    return published, draft
+
+
+@pytest.mark.parametrize("path", ["/admin/pages/search/?q=Kestrel", "/admin/pages/search/?q=kestrel+ridge"])
+def test_the_admins_page_search_finds_articles_published_or_draft(editor_client, kestrel_pages, path):
+    published, draft = kestrel_pages
+    response = editor_client.get(path)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert published.title in page
+    assert (draft.title in page) == ("ridge" not in path)
+
+
+def test_the_admins_listing_search_under_the_archive_finds_drafts_too(editor_client, kestrel_pages):
+    published, draft = kestrel_pages
+    response = editor_client.get(f"/admin/pages/{published.get_parent().pk}/?q=Kestrel")
+    assert response.status_code == 200
+    assert published.title in response.content.decode() and draft.title in response.content.decode()
+
+
+def test_searches_of_every_page_type_or_of_drafts_find_them(kestrel_pages):
+    published, draft = kestrel_pages
+    for queryset in (Page.objects.all(), ArticlePage.objects.all()):
+        assert {page.pk for page in queryset.search("kestrel")} == {published.pk, draft.pk}
+        assert {page.pk for page in queryset.autocomplete("Kestr")} == {published.pk, draft.pk}
+    assert [page.pk for page in ArticlePage.objects.live().search("kestrel")] == [published.pk]
+
+
+def test_ranking_serves_live_pages_of_one_page_type_only():
+    assert rankable(ArticlePage.objects.live())
+    assert rankable(ArticlePage.objects.live().filter(kind="daily"))
+    assert not rankable(ArticlePage.objects.all())
+    assert not rankable(ArticlePage.objects.filter(live=False))
+    assert not rankable(ArticlePage.objects.exclude(live=True))
+    assert not rankable(Page.objects.live())  # page types below it, indexed under their own content types
