@@ -266,7 +266,8 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
     PAGE_SET_MIN = 2000
     # The bits, then the index of their last bit, which is never set: a page id past it reads that one (a page
     # newer than the set, which the set's content version would not have been kept for anyway).
-    FILTER_SET_SQL = f"get_bit(%s::bytea, LEAST(GREATEST({MATCHED_ID_SQL}, 0), %s)) = 1"
+    PAGE_BIT_SQL = f"get_bit(%s::bytea, LEAST(GREATEST({MATCHED_ID_SQL}, 0), %s))"
+    FILTER_SET_SQL = f"{PAGE_BIT_SQL} = 1"
     CLOSE_SET_SHARE = 4  # "close together": the entries' ids span at most a quarter of the index's
     CLOSE_SET_SQL = f"{FILTER_SET_SQL} AND {RANGE_ID_SQL} BETWEEN %s AND %s"  # the set, then its first and last entry
 
@@ -318,13 +319,17 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         return self.FILTER_SET_SQL, list(pages)
 
     def live_sql(self, live: bool):
+        """Whether the matched page is (not) among the pages that are not live, read as their bits (`page_bits`).
+
+        Not `<> ALL` of their ids, which costs every match a lookup: 9,000 matches counted with 2,000 pages
+        not live, 8.3 ms against 6.0. A page past the bits (newer than the last page not live) is live, as
+        it is for the list.
+        """
         from masthead.search.liveness import nonlive_page_ids
 
         from .filters import FilterSQL
 
-        if live:
-            return FilterSQL(f"{self.MATCHED_ID_SQL} <> ALL(%s)", [nonlive_page_ids()])
-        return FilterSQL(f"{self.MATCHED_ID_SQL} = ANY(%s)", [nonlive_page_ids()])
+        return FilterSQL(f"{self.PAGE_BIT_SQL} = {0 if live else 1}", list(page_bits(nonlive_page_ids())))
 
     def fetchall(self, sql: str, params) -> list[tuple]:
         """Run one of the search's statements with the planner set up for it (`PLANNER_SQL`), for it alone.

@@ -132,6 +132,21 @@ def test_a_common_words_count_never_counts_unpublished_articles(monkeypatch, kes
     assert _kestrel_results().count() == 4
 
 
+def test_pages_not_live_are_left_out_whether_older_or_newer_than_the_live_matches(kestrels):
+    """A page unpublished among the live ones, a draft after them and a live article after the draft, all in the
+    index: the search of live articles finds the live ones alone (PostgreSQL reads the pages not live as bits)."""
+    kestrels["old_body"].unpublish()
+    draft = make_article(title="Kestrel draft", body=paragraphs("A kestrel.", "Unfinished."))
+    draft.unpublish()
+    for page in (kestrels["old_body"], draft):  # their entries still there (indexed before the unpublishing)
+        index.insert_or_update_object(ArticlePage.objects.get(pk=page.pk))
+    newest = make_article(title="Kestrel at dusk", body=paragraphs("A kestrel.", "Late light."))
+    live = {kestrels[name].pk for name in ("old_headline", "new_first", "new_second")} | {newest.pk}
+    results = _kestrel_results()
+    assert set(selectors._ids(results[:10])) == live
+    assert _kestrel_results().count() == 4
+
+
 def test_a_common_words_count_past_the_limit_is_settled_by_the_full_text_index_alone(monkeypatch, kestrels):
     results_class = _results_class()
     if not hasattr(results_class, "CANDIDATES"):
