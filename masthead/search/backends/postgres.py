@@ -287,7 +287,8 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         if filter_terms:
             if close:
                 # The terms (a year's) find the set's entries in the GIN index without their range of entry ids,
-                # which it reads one key per entry: a common word in a year's 15,000 entries, 6.7 -> 0.4 ms.
+                # whose two sides it reads as two one-sided ranges, each to the index's end, a key per entry: a
+                # common word in a year's 15,000 entries, 6.7 -> 0.4 ms.
                 where, params = self.FILTER_SET_SQL, params[:2]
             return f"({where}) AND {self.FILTER_TERMS_SQL}", [*params, filter_terms], needs_page
         return where, params, needs_page

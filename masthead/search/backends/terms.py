@@ -14,8 +14,9 @@ never add a page.
 A term is 16 hex digits of the MD5 of `path=value` (`topics.slug=energy`),
 safe in any tsquery. The values are the database's, as the ORM reads them
 (`values_list`) and as the filter translator prepares them (a foreign key's
-id, a slug, a kind). Fields of `Page` (`live`, dates) have none: they change
-without the article being indexed again; but for one.
+id, a slug, a kind). Fields of `Page` (`live`, dates) have no terms of their
+own: they change without the article being indexed again. The date of its
+first publication, set once, gives the year's term below.
 
 A page's entry also holds the year of its first publication, in the
 publication's time zone (`year_term`). The facets count years, as they count
@@ -49,7 +50,8 @@ TERMS_VERSION = "2"  # 2: pages' years (`year_term`)
 YEAR_FIELD = "first_published_at"  # a page's year term is this field's year, in the publication's time zone
 YEAR_PATH = f"{YEAR_FIELD}.year"
 # A range of publication dates spanning at most this many years names their terms (`years_between`): the GIN
-# index reads a year's entries as one term, where the range of their entry ids cost it one key per entry.
+# index reads a year's entries as one key, where the range of their entry ids (two-sided) cost it every key from
+# each end of the range to the index's end.
 YEAR_TERMS_MAX = 3
 
 
