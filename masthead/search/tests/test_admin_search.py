@@ -7,7 +7,6 @@ searches (of `Page`, of articles with their drafts) are left to Wagtail's own co
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
@@ -20,13 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def editor_client(client):
-    editor = get_user_model().objects.create_superuser(email="editor@example.org", password="x" * 12)
-    client.force_login(editor)
-    return client
-
-
-@pytest.fixture
 def kestrel_pages(library):
     published = make_article(title="Kestrel over the ridge", body=paragraphs("A kestrel.", "Wind."))
     draft = make_article(title="Kestrel in the draft", body=paragraphs("A kestrel.", "Unfinished."), live=False)
@@ -34,18 +26,18 @@ def kestrel_pages(library):
 
 
 @pytest.mark.parametrize("path", ["/admin/pages/search/?q=Kestrel", "/admin/pages/search/?q=kestrel+ridge"])
-def test_the_admins_page_search_finds_articles_published_or_draft(editor_client, kestrel_pages, path):
+def test_the_admins_page_search_finds_articles_published_or_draft(admin_client, kestrel_pages, path):
     published, draft = kestrel_pages
-    response = editor_client.get(path)
+    response = admin_client.get(path)
     assert response.status_code == 200
     page = response.content.decode()
     assert published.title in page
     assert (draft.title in page) == ("ridge" not in path)
 
 
-def test_the_admins_listing_search_under_the_archive_finds_drafts_too(editor_client, kestrel_pages):
+def test_the_admins_listing_search_under_the_archive_finds_drafts_too(admin_client, kestrel_pages):
     published, draft = kestrel_pages
-    response = editor_client.get(f"/admin/pages/{published.get_parent().pk}/?q=Kestrel")
+    response = admin_client.get(f"/admin/pages/{published.get_parent().pk}/?q=Kestrel")
     assert response.status_code == 200
     assert published.title in response.content.decode() and draft.title in response.content.decode()
 
