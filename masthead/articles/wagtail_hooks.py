@@ -8,7 +8,11 @@ class AuthorViewSet(SnippetViewSet):
     model = Author
     icon = "user"
     list_display = ["name", "affiliation"]
+    # Searched in the database (`icontains`), not through the search index: Wagtail passes a view's
+    # `search_fields` to the index as the fields to match, which for fields the index holds otherwise
+    # (affiliation is no autocomplete field) failed with a server error. A few hundred rows at most.
     search_fields = ["name", "affiliation"]
+    search_backend_name = None
 
 
 class TopicViewSet(SnippetViewSet):
@@ -30,6 +34,7 @@ class CountryViewSet(SnippetViewSet):
     list_display = ["name", "code", "region"]
     list_filter = ["region"]
     search_fields = ["name", "code"]
+    search_backend_name = None  # in the database, as for authors: the code is no search field of the index
 
 
 class TaxonomyGroup(SnippetViewSetGroup):

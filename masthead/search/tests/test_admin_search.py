@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from wagtail.models import Page
 
 from masthead.articles.models import ArticlePage
-from masthead.articles.tests.factories import make_article, paragraphs
+from masthead.articles.tests.factories import AuthorFactory, TopicFactory, make_article, paragraphs
 from masthead.search.backends.ranking import rankable
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,21 @@ def test_sqlite_lists_more_matches_than_it_scores_in_the_querysets_order(sqlite_
     assert Page.objects.all().autocomplete("kestr").count() == 3
     unordered = Page.objects.order_by().autocomplete("kestr")  # without an order: the newest first
     assert [page.pk for page in unordered] == in_the_tree[::-1]
+
+
+@pytest.mark.parametrize(
+    ("listing", "query", "expected"),
+    [
+        ("wagtailsnippets_articles_author:list", "Kestrelton", "Zara Kestrelton"),
+        ("wagtailsnippets_articles_author:list", "Falconry", "Zara Kestrelton"),  # her affiliation
+        ("wagtailsnippets_articles_topic:list", "Kestrel", "Kestrel studies"),
+        ("wagtailsnippets_articles_country:list", "Afgh", "Afghanistan"),
+        ("wagtailsnippets_articles_country:list", "GB", "United Kingdom"),  # its code
+    ],
+)
+def test_the_admins_snippet_searches_find_authors_topics_and_countries(admin_client, library, listing, query, expected):
+    AuthorFactory(name="Zara Kestrelton", affiliation="Institute of Falconry")
+    TopicFactory(name="Kestrel studies", slug="kestrel-studies")
+    response = admin_client.get(reverse(listing), {"q": query})
+    assert response.status_code == 200
+    assert expected in response.content.decode()
