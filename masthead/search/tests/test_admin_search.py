@@ -43,6 +43,14 @@ def test_the_admins_listing_search_under_the_archive_finds_drafts_too(admin_clie
     assert published.title in response.content.decode() and draft.title in response.content.decode()
 
 
+def test_the_page_chooser_finds_articles_published_or_draft(admin_client, kestrel_pages):
+    published, draft = kestrel_pages
+    response = admin_client.get(reverse("wagtailadmin_choose_page_search"), {"q": "Kestrel"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert published.title in page and draft.title in page
+
+
 def test_searches_of_every_page_type_or_of_drafts_find_them(kestrel_pages):
     published, draft = kestrel_pages
     for queryset in (Page.objects.all(), ArticlePage.objects.all()):
