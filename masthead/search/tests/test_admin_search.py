@@ -1,4 +1,5 @@
-"""Editors search pages in Wagtail's admin through the same search backend: every page type, drafts included.
+"""Editors search in Wagtail's admin: pages through the same search backend (every page type, drafts
+included), authors and countries in the database.
 
 Masthead's ranking serves the searches of live pages of one page type (the reader's search); the admin's
 searches (of `Page`, of articles with their drafts) are left to Wagtail's own code, which finds them.
