@@ -378,10 +378,11 @@ class MastheadSQLiteSearchResults(RankedSearch, SQLiteSearchResults):
             return super()._do_search()
         matched = self._unscored()
         ids = list(matched.values_list("pk", flat=True)[: self.UNRANKED_SCORED + 1])
-        if len(ids) > self.UNRANKED_SCORED:
+        if len(ids) <= self.UNRANKED_SCORED:
+            scores = self._bm25_scores(ids)
+            ids.sort(key=lambda pk: (scores.get(str(pk), 0.0), -pk if isinstance(pk, int) else 0))  # as Wagtail orders
+        elif self.stop is None or self.stop > len(ids):  # past the ids read: the matches are looked for again
             return list(matched[self.start : self.stop])
-        scores = self._bm25_scores(ids)
-        ids.sort(key=lambda pk: (scores.get(str(pk), 0.0), -pk if isinstance(pk, int) else 0))  # as Wagtail orders
         chosen = ids[self.start : self.stop]
         by_pk = {obj.pk: obj for obj in self.query_compiler.queryset.filter(pk__in=chosen).order_by()}
         return [by_pk[pk] for pk in chosen if pk in by_pk]

@@ -99,6 +99,7 @@ def test_sqlite_lists_more_matches_than_it_scores_in_the_querysets_order(sqlite_
     in_the_tree = [page.pk for page in pages]  # `Page`'s own order: by path
     assert [page.pk for page in Page.objects.all().autocomplete("kestr")] == in_the_tree
     assert [page.pk for page in Page.objects.all().autocomplete("kestr")[1:3]] == in_the_tree[1:3]
+    assert [page.pk for page in Page.objects.all().autocomplete("kestr")[:2]] == in_the_tree[:2]  # the ids read
     assert Page.objects.all().autocomplete("kestr").count() == 3
     unordered = Page.objects.order_by().autocomplete("kestr")  # without an order: the newest first
     assert [page.pk for page in unordered] == in_the_tree[::-1]
