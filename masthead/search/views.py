@@ -195,6 +195,8 @@ def _search_page(request: HttpRequest) -> HttpResponse:
         "first_number": (outcome.page - 1) * outcome.per_page + 1 if outcome else 1,
         "total_display": _total_display(outcome),
         "pages_display": f"{outcome.pages:,}" if outcome else "1",
+        "listed_display": f"{outcome.listed:,}" if outcome and outcome.listed else "",
+        "newest_url": _query_string(search_request, sort="newest", page=""),
         "today": timezone.localdate().isoformat(),
         "earliest": dt.date(2000, 1, 1).isoformat(),
     }

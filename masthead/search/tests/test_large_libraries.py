@@ -113,6 +113,40 @@ def test_past_the_count_limit_the_page_says_more_than(monkeypatch, client, kestr
     assert outcome.total == 4
 
 
+def test_by_relevance_the_pages_list_the_best_few_and_by_newest_every_match(monkeypatch, client, kestrels):
+    """Four matches, the best three listed: two pages of two by relevance, a page past them gives the last one."""
+    monkeypatch.setattr(selectors, "RELEVANCE_RESULTS", 3)
+    best = selectors.search_articles(query=parse_query("kestrel"), filters=SearchFilters(), per_page=3)
+    outcome = selectors.search_articles(query=parse_query("kestrel"), filters=SearchFilters(), page=9, per_page=2)
+    assert (outcome.total, outcome.listed, outcome.pages, outcome.page) == (4, 3, 2, 2)
+    assert not outcome.has_next
+    assert [article.pk for article in outcome.articles] == [best.articles[2].pk]  # the third best, alone
+    newest = selectors.search_articles(
+        query=parse_query("kestrel"), filters=SearchFilters(), sort="newest", page=9, per_page=2
+    )
+    assert (newest.total, newest.listed, newest.pages, newest.page) == (4, None, 2, 2)
+    assert [article.pk for article in newest.articles] == [kestrels["old_headline"].pk, kestrels["old_body"].pk]
+
+    page = search_page(client, q="kestrel")
+    assert page.context["outcome"].listed == 3
+    body = page.content.decode()
+    assert "4 articles match" in body
+    assert "These pages list the 3 most relevant" in body
+    assert 'href="?q=kestrel&amp;sort=newest">Sort by newest</a>' in body
+    assert "most relevant" not in search_page(client, q="kestrel", sort="newest").content.decode()
+    monkeypatch.setattr(selectors, "RELEVANCE_RESULTS", 4)
+    assert "most relevant" not in search_page(client, q="kestrel").content.decode()
+
+
+def test_every_relevance_page_comes_from_the_ranked_candidates():
+    """The backends rank at least RELEVANCE_RESULTS candidates (besides the exact headlines put first), so no page
+    listed by relevance ranks every other match (seconds for a common word at 100,000 articles)."""
+    results_class = _results_class()
+    if not hasattr(results_class, "CANDIDATES"):
+        pytest.skip("only Masthead's database backends bound their candidates")
+    assert results_class.CANDIDATES >= selectors.RELEVANCE_RESULTS
+
+
 def _kestrel_results():
     return selectors.backend().search("kestrel", selectors.live_articles(), order_by_relevance=True)
 
