@@ -118,6 +118,25 @@ def test_a_phrase_with_a_stop_word_between_its_words_is_still_found():
     assert [result.pk for result in results] == [article.pk]
 
 
+def test_a_phrase_read_as_one_word_is_matched_by_the_index_alone():
+    """ "build-up" is the phrase "build up", which PostgreSQL reads as 'build' ("up" is a stop word): the entries
+    having the word have the phrase, so no vector is read for it, and the same articles are found."""
+    built = make_article(title="A build-up of troops", body=paragraphs("The build-up went on.", "Talks failed."))
+    building = make_article(title="Building a grid", body=paragraphs("They build it fast.", "Power soon."))
+    armed = make_article(title="Arms and a build-up", body=paragraphs("Arms again.", "More arms."))
+    make_article(title="Grid notes", body=paragraphs("Reform talks.", "Nothing built here."))
+    results = selectors.backend().search(
+        parse_query("build-up -arms").search_query(), selectors.live_articles(), order_by_relevance=True
+    )
+    sql, _params = results.matched_ids_sql()
+    assert "e.body @@" not in sql and "e.title @@" not in sql
+    assert {result.pk for result in results} == {built.pk, building.pk}
+    everything = selectors.backend().search(
+        parse_query("build-up").search_query(), selectors.live_articles(), order_by_relevance=True
+    )
+    assert {result.pk for result in everything} == {built.pk, building.pk, armed.pk}
+
+
 def test_a_phrases_word_pairs_and_the_newest_entry_are_asked_of_the_database_once():
     """Kept in the process: the pairs per phrase, the newest entry id per index version (a new entry changes it)."""
     make_article(title="Grid notes", body=paragraphs("The grid reform test came early."))
