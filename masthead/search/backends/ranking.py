@@ -187,7 +187,7 @@ class RankedSearch:
         key = (self.query_compiler.queryset.db, content_type_pk, digest, index_version.current())
         ready = _terms_ready.get(key)
         if ready is None:
-            ready = bool(self.fetchall(*self.terms_ready_sql(content_type_pk, digest))[0][0])
+            ready = bool(self.fetchall_without_vectors(*self.terms_ready_sql(content_type_pk, digest))[0][0])
             _terms_ready.set(key, ready)
         return ready
 
@@ -209,7 +209,7 @@ class RankedSearch:
         except TypeError:
             return None
         if found is None:
-            found = encode(self.fetchall(sql, params)) or ()  # () is kept too: "filter with `where`"
+            found = encode(self.fetchall_without_vectors(sql, params)) or ()  # () is kept too: "filter with `where`"
             _filter_sets.set(key, found)
         return found or None
 
@@ -334,6 +334,10 @@ class RankedSearch:
         with connections[self.query_compiler.queryset.db].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def fetchall_without_vectors(self, sql: str, params) -> list[tuple]:
+        """Run a statement that reads no text vector (a filter's set, the filter terms' check)."""
+        return self.fetchall(sql, params)
 
     def _vendor(self) -> str:
         return connections[self.query_compiler.queryset.db].vendor
