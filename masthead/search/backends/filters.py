@@ -49,6 +49,7 @@ class FilterSQL:
     # A tsquery of filter terms (`terms.py`) every entry kept by `sql` has, if one is known: a looser condition
     # the GIN index can check beside the words. None: none.
     terms: str | None = None
+    names_pages: bool = False  # names a list of page ids (`pk__in`): a filter of its own, seldom asked again
 
 
 class FilterTranslator:
@@ -94,6 +95,7 @@ class FilterTranslator:
                 [param for part in parts for param in part.params],
                 any(part.needs_page for part in parts),
                 None if node.negated else self._combined_terms(node.connector, parts),
+                any(part.names_pages for part in parts),
             )
         raise Untranslatable(type(node).__name__)
 
@@ -104,11 +106,14 @@ class FilterTranslator:
         target = column.target
         if target.primary_key and target.model in (Page, *self.model._meta.get_parent_list(), self.model):
             compared = self._compare(self.id_sql, lookup.lookup_name, lookup.rhs, target)
+            compared.names_pages = lookup.lookup_name == "in"
             if self.entry_id_sql and lookup.lookup_name in ("in", "exact") and compared.params:
                 # The same ids as the entry's text (an equivalent condition: NOT of both is NOT of either).
                 as_text = [str(value) for value in compared.params]
                 also = f"{self.entry_id_sql} IN ({', '.join(['%s'] * len(as_text))})"
-                return FilterSQL(f"({compared.sql}) AND ({also})", [*compared.params, *as_text])
+                return FilterSQL(
+                    f"({compared.sql}) AND ({also})", [*compared.params, *as_text], names_pages=compared.names_pages
+                )
             return compared
         *related, filter_field = self.compiler._get_filter_field_path_for_column(column)
         if related:

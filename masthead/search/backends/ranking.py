@@ -54,6 +54,10 @@ _terms_ready = Memo(16)
 # backend passes it (`RankedSearch.kept_filter_set`); the biggest, every article's, is about 100 KB on SQLite
 # (a byte per entry) and 13 KB on PostgreSQL (bits).
 _filter_sets = Memo(32)
+# The same for the filters that name a list of page ids (a search sorted by newest names its window of the newest
+# pages, more like this its candidates, a relevance search the exact headlines it leaves out): many, each asked for
+# a few times, so kept apart, never pushing out the sets of the filters readers choose.
+_listed_filters = Memo(64)
 
 
 def rankable(queryset) -> bool:
@@ -204,13 +208,14 @@ class RankedSearch:
             return None
         values = tuple(tuple(value) if isinstance(value, list) else value for value in params)  # lists of ids
         key = (self.query_compiler.queryset.db, sql, values, version, index_version.current())
+        memo = _listed_filters if self._known().get("names_pages") else _filter_sets
         try:
-            found = _filter_sets.get(key)
+            found = memo.get(key)
         except TypeError:
             return None
         if found is None:
             found = encode(self.fetchall_without_vectors(sql, params)) or ()  # () is kept too: "filter with `where`"
-            _filter_sets.set(key, found)
+            memo.set(key, found)
         return found or None
 
     def _filtered(self):
@@ -259,6 +264,7 @@ class RankedSearch:
             translated = None
         if translated is not None:
             self._known()["filter_terms"] = translated.terms  # a backend indexing filter terms may use them
+            self._known()["names_pages"] = translated.names_pages  # its set is kept apart (`kept_filter_set`)
             return translated.sql, list(translated.params), translated.needs_page
         queryset = self.query_compiler.queryset.order_by()
         queryset = queryset.filter(pk=RawSQL(f"{PAGE_ALIAS}.id", ())).values("pk")  # noqa: S611 - a constant alias

@@ -5,6 +5,8 @@ The limits are made small here so that a handful of articles stand for a library
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -14,8 +16,9 @@ from wagtail.search import index
 from wagtail.search.models import IndexEntry
 
 from masthead.articles.models import ArticlePage
-from masthead.articles.tests.factories import AuthorFactory, days_ago, make_article, paragraphs
+from masthead.articles.tests.factories import AuthorFactory, TopicFactory, days_ago, make_article, paragraphs
 from masthead.search import index_version, selectors
+from masthead.search.backends.ranking import NEWEST
 from masthead.search.backends.terms import term, year_term
 from masthead.search.filters import SearchFilters
 from masthead.search.query import parse_query
@@ -136,6 +139,67 @@ def test_by_relevance_the_pages_list_the_best_few_and_by_newest_every_match(monk
     assert "most relevant" not in search_page(client, q="kestrel", sort="newest").content.decode()
     monkeypatch.setattr(selectors, "RELEVANCE_RESULTS", 4)
     assert "most relevant" not in search_page(client, q="kestrel").content.decode()
+
+
+@pytest.mark.parametrize("topic", [False, True])
+def test_sorted_by_newest_the_newest_pages_give_the_same_matches_as_sorting_them_all(monkeypatch, kestrels, topic):
+    """Windows of the newest pages, widened by the share that matched, list what sorting every match lists."""
+    expected = [kestrels[name].pk for name in ("new_second", "new_first", "old_headline", "old_body")]
+    filters = SearchFilters()
+    if topic:
+        birds = TopicFactory(slug="birds")
+        expected = [
+            make_article(title=f"Kestrel count {n}", topics=[birds], published_at=days_ago(days)).pk
+            for n, days in enumerate((10, 400, 4000))
+        ]
+        filters = SearchFilters(topic=birds)
+
+    def pages() -> list[int]:
+        found = []
+        for page in range(1, len(expected) + 2):  # one past the last: the last page again
+            outcome = selectors.search_articles(
+                query=parse_query("kestrel"), filters=filters, sort="newest", page=page, per_page=1, fresh=True
+            )
+            found += [article.pk for article in outcome.articles]
+        return found
+
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MAX", 0)  # every match sorted, as before the windows
+    assert pages() == [*expected, expected[-1]]
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MAX", 1_500)
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MIN", 1)  # windows of two pages, then widened
+    windowed = []
+    newest_ids = selectors._newest_ids
+    monkeypatch.setattr(selectors, "_newest_ids", lambda *args: windowed.append(newest_ids(*args)) or windowed[-1])
+    assert pages() == [*expected, expected[-1]]
+    assert all(found is not None for found in windowed)  # every page came from a window
+
+
+def test_the_windows_of_searches_sorted_by_newest_never_push_out_a_filters_set(monkeypatch, kestrels):
+    """A filter readers choose keeps its set (no statement builds it again) after many searches by newest."""
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MIN", 1)
+    topic = TopicFactory(slug="birds")
+    make_article(title="Kestrel count", topics=[topic])
+    if hasattr(_results_class(), "PAGE_SET_MIN"):
+        monkeypatch.setattr(_results_class(), "PAGE_SET_MIN", 1)  # a set, however few its pages
+    by_topic = SearchFilters(topic=topic)
+
+    def statements(filters: SearchFilters, **options) -> list[str]:
+        with CaptureQueriesContext(connection) as searched:
+            selectors.search_articles(query=parse_query("kestrel"), filters=filters, fresh=True, **options)
+        return [query["sql"] for query in searched.captured_queries]
+
+    def builds_a_set(sqls: list[str]) -> bool:
+        return any(sql.startswith(("SELECT CAST(e.object_id AS INTEGER), e.id", "SELECT e.id FROM")) for sql in sqls)
+
+    assert builds_a_set(statements(by_topic))
+    assert not builds_a_set(statements(by_topic))  # kept
+    statements(SearchFilters(), sort="newest", page=2, per_page=1)  # a window of the newest pages
+    pages = list(selectors.live_articles().values_list("pk", flat=True))
+    for pair in list(itertools.combinations(pages, 2))[:40]:  # 40 more lists of pages, each a filter of its own
+        selectors._ids(
+            selectors.backend().search("kestrel", selectors.live_articles().filter(pk__in=pair).order_by(*NEWEST))[:1]
+        )
+    assert not builds_a_set(statements(by_topic))
 
 
 def test_every_relevance_page_comes_from_the_ranked_candidates():
