@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from masthead.articles.enums import ArticleKind
-from masthead.articles.models import ArticlePage, Author, Country, Topic, WorldRegion
+from masthead.articles.models import ArticleAuthor, ArticlePage, Author, Country, Topic, WorldRegion
 
 from .query import clean_text
 
@@ -69,10 +69,31 @@ class SearchFilters:
             queryset = queryset.filter(countries__slug=self.country.slug)
         elif self.region is not None:
             queryset = queryset.filter(countries__region=self.region.pk)
-        if self.kind:
-            queryset = queryset.filter(kind=self.kind)
         if self.author is not None:
             queryset = queryset.filter(article_authors__author=self.author.pk)
+        return self._on_the_article(queryset)
+
+    def listing(self, queryset: QuerySet[ArticlePage]) -> QuerySet[ArticlePage]:
+        """The same articles as `apply`, the relations checked with EXISTS, for a listing by date.
+
+        As a hub's: the database walks the date index and stops after the listing's pages. With the joins of
+        `apply` SQLite joined first and sorted (the newest 200 of a region: 99 ms).
+        """
+        topics, countries = ArticlePage.topics.through.objects, ArticlePage.countries.through.objects
+        if self.topic is not None:
+            queryset = queryset.filter(Exists(topics.filter(articlepage_id=OuterRef("pk"), topic=self.topic)))
+        if self.country is not None:
+            queryset = queryset.filter(Exists(countries.filter(articlepage_id=OuterRef("pk"), country=self.country)))
+        elif self.region is not None:
+            in_region = countries.filter(articlepage_id=OuterRef("pk"), country__region=self.region)
+            queryset = queryset.filter(Exists(in_region))
+        if self.author is not None:
+            queryset = queryset.filter(Exists(ArticleAuthor.objects.filter(page_id=OuterRef("pk"), author=self.author)))
+        return self._on_the_article(queryset)
+
+    def _on_the_article(self, queryset: QuerySet[ArticlePage]) -> QuerySet[ArticlePage]:
+        if self.kind:
+            queryset = queryset.filter(kind=self.kind)
         start, end = self.date_bounds()
         if start is not None and end is not None:
             # One range, so the backends read the date index once.

@@ -51,6 +51,9 @@ RELEVANCE_RESULTS = 400
 # least NEWEST_WINDOW_MIN and at most NEWEST_WINDOW_MAX pages; past it, every match is sorted by date.
 NEWEST_WINDOW_MIN = 100
 NEWEST_WINDOW_MAX = 1_500
+# ...when the search has at least this many matches: fewer are sorted faster than a window is searched (983 matches
+# of a word in one region: 8 ms sorted, 28 ms in two windows).
+NEWEST_WINDOW_MATCHES = 2_000
 EXACT_HEADLINE_CANDIDATES = 10  # an exact headline shared by more: the newest
 EXACT_HEADLINE_KEYED = 500  # articles of one headline key looked at (the most recently created), before the filters
 FACET_LIMIT = 12  # values shown per facet, most frequent first
@@ -200,9 +203,9 @@ def _search_page(
         ordered = queryset.order_by("-first_published_at")
         results = backend().search(query.search_query(), ordered, order_by_relevance=False)
 
-    def page_ids(number: int) -> list[int]:
-        if sort == "newest":
-            newest = _newest_ids(query, queryset, (number - 1) * per_page, per_page)
+    def page_ids(number: int, total: int) -> list[int]:
+        if sort == "newest" and total >= NEWEST_WINDOW_MATCHES:
+            newest = _newest_ids(query, filters, (number - 1) * per_page, per_page)
             if newest is not None:
                 return newest
         if number == 1:
@@ -210,8 +213,9 @@ def _search_page(
         offset = (number - 1) * per_page - len(exact)
         return [pk for pk in _ids(results[offset : offset + per_page]) if pk not in exact]
 
-    # The first page before the count: ranking it tells Masthead's backends the count of a short list.
-    first_page = page_ids(1) if page <= 1 else None
+    # By relevance, the first page before the count: ranking it tells Masthead's backends the count of a short list.
+    # By newest, the count first: it decides how the page is found.
+    first_page = page_ids(1, 0) if page <= 1 and sort == "relevance" else None
     if counted is None:
         matched = _capped_count(results, COUNT_LIMIT + 1 - len(exact))
         total, more = min(matched + len(exact), COUNT_LIMIT), matched + len(exact) > COUNT_LIMIT
@@ -219,13 +223,13 @@ def _search_page(
         total, more = counted
     listed = _listed(total, sort)
     page = min(max(1, page), _pages(total if listed is None else listed, per_page))
-    ids = first_page if page == 1 and first_page is not None else page_ids(page)
+    ids = first_page if page == 1 and first_page is not None else page_ids(page, total)
     if listed is not None:  # the last page listed ends at the last result listed
         ids = ids[: listed - (page - 1) * per_page]
     return _Found(ids=tuple(ids), total=total, more=more, page=page, exact=tuple(exact))
 
 
-def _newest_ids(query: ParsedQuery, queryset: QuerySet[ArticlePage], offset: int, limit: int) -> list[int] | None:
+def _newest_ids(query: ParsedQuery, filters: SearchFilters, offset: int, limit: int) -> list[int] | None:
     """The newest matches from `offset` to `offset + limit`, looked for among the newest pages; None: too far.
 
     Neither index keeps its matches in date order: sorting every match read all of them (a word in most
@@ -236,10 +240,10 @@ def _newest_ids(query: ParsedQuery, queryset: QuerySet[ArticlePage], offset: int
     """
     needed = offset + limit
     size = max(NEWEST_WINDOW_MIN, 2 * needed)
-    newest_first = queryset.order_by(*NEWEST_FIRST)  # the page table's keys, as the backends' sort
+    newest_first = filters.listing(live_articles()).order_by(*NEWEST_FIRST)  # the page table's keys, as the sort
     while size <= NEWEST_WINDOW_MAX:
         window = list(newest_first.values_list("pk", flat=True)[:size])
-        within = newest_first.filter(pk__in=window).order_by("-first_published_at")
+        within = live_articles().filter(pk__in=window).order_by("-first_published_at")  # the filters' pages
         found = _ids(backend().search(query.search_query(), within, order_by_relevance=False)[:needed])
         if len(found) >= needed or len(window) < size:  # enough, or the window is every page
             return found[offset:needed]

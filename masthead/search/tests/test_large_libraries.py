@@ -163,15 +163,40 @@ def test_sorted_by_newest_the_newest_pages_give_the_same_matches_as_sorting_them
             found += [article.pk for article in outcome.articles]
         return found
 
-    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MAX", 0)  # every match sorted, as before the windows
-    assert pages() == [*expected, expected[-1]]
-    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MAX", 1_500)
-    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MIN", 1)  # windows of two pages, then widened
     windowed = []
     newest_ids = selectors._newest_ids
     monkeypatch.setattr(selectors, "_newest_ids", lambda *args: windowed.append(newest_ids(*args)) or windowed[-1])
+    assert pages() == [*expected, expected[-1]]  # few matches (under NEWEST_WINDOW_MATCHES): all sorted
+    assert windowed == []
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MATCHES", 0)
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MAX", 0)  # windows never wide enough: all sorted
     assert pages() == [*expected, expected[-1]]
-    assert all(found is not None for found in windowed)  # every page came from a window
+    assert windowed and all(found is None for found in windowed)
+    windowed.clear()
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MAX", 1_500)
+    monkeypatch.setattr(selectors, "NEWEST_WINDOW_MIN", 1)  # windows of two pages, then widened
+    assert pages() == [*expected, expected[-1]]
+    assert windowed and all(found is not None for found in windowed)  # every page came from a window
+
+
+@pytest.mark.parametrize("which", ["none", "topic", "country", "region", "author", "kind", "year"])
+def test_a_listing_by_date_keeps_the_same_articles_as_the_searchs_filters(library, which):
+    """`SearchFilters.listing` (EXISTS, for the newest windows) and `apply` (joins, for the backends) agree."""
+    make_article(title="Elsewhere", countries=[library["countries"]["FR"], library["countries"]["AF"]])
+    options = {
+        "none": {},
+        "topic": {"topic": library["topics"]["energy"]},
+        "country": {"country": library["countries"]["AF"]},
+        "region": {"region": library["region"]},
+        "author": {"author": library["authors"]["nadia"]},
+        "kind": {"kind": "in_depth"},
+        "year": {"year": timezone.localdate().year},
+    }[which]
+    filters = SearchFilters(**options)
+    listed = list(filters.listing(selectors.live_articles()).values_list("pk", flat=True))
+    applied = set(filters.apply(selectors.live_articles()).values_list("pk", flat=True))
+    assert listed and len(listed) == len(set(listed))  # some, each once
+    assert set(listed) == applied
 
 
 def test_the_windows_of_searches_sorted_by_newest_never_push_out_a_filters_set(monkeypatch, kestrels):
