@@ -236,17 +236,22 @@ def _newest_ids(query: ParsedQuery, filters: SearchFilters, offset: int, limit: 
     articles at 100,000: 240 ms on PostgreSQL, 174 on SQLite). The newest pages under the filters (the date
     index, as a hub walks it) hold the newest matches, if they hold enough: all the pages newer than the
     window's last are in it. A window too short for the page is widened by the share of its pages that
-    matched; past NEWEST_WINDOW_MAX pages (a rarer word, whose matches are few to sort) the caller sorts them.
+    matched; past NEWEST_WINDOW_MAX pages (a rarer word, whose matches are few to sort), or once a window
+    holds every page with a date, the caller sorts them all. Pages without a date come last in the backends'
+    sort (NULLS LAST) but first in PostgreSQL's walk of the date index: windows leave them out.
     """
     needed = offset + limit
     size = max(NEWEST_WINDOW_MIN, 2 * needed)
-    newest_first = filters.listing(live_articles()).order_by(*NEWEST_FIRST)  # the page table's keys, as the sort
+    dated = filters.listing(live_articles()).filter(first_published_at__isnull=False)
+    newest_first = dated.order_by(*NEWEST_FIRST)  # the page table's keys, as the backends' sort
     while size <= NEWEST_WINDOW_MAX:
         window = list(newest_first.values_list("pk", flat=True)[:size])
         within = live_articles().filter(pk__in=window).order_by("-first_published_at")  # the filters' pages
         found = _ids(backend().search(query.search_query(), within, order_by_relevance=False)[:needed])
-        if len(found) >= needed or len(window) < size:  # enough, or the window is every page
+        if len(found) >= needed:
             return found[offset:needed]
+        if len(window) < size:  # every dated page, too few matches: those without a date follow them
+            return None
         size = size * 8 if not found else -(-size * needed * 5 // (len(found) * 4))
     return None
 

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from wagtail.models import Page
 from wagtail.search import index
 from wagtail.search.models import IndexEntry
 
@@ -153,6 +154,10 @@ def test_sorted_by_newest_the_newest_pages_give_the_same_matches_as_sorting_them
             for n, days in enumerate((10, 400, 4000))
         ]
         filters = SearchFilters(topic=birds)
+    # A live article without a date (imported, say): last in the backends' sort, first in PostgreSQL's date index.
+    undated = make_article(title="Kestrel, undated", topics=[birds] if topic else [])
+    Page.objects.filter(pk=undated.pk).update(first_published_at=None)
+    expected.append(undated.pk)
 
     def pages() -> list[int]:
         found = []
@@ -176,7 +181,7 @@ def test_sorted_by_newest_the_newest_pages_give_the_same_matches_as_sorting_them
     monkeypatch.setattr(selectors, "NEWEST_WINDOW_MAX", 1_500)
     monkeypatch.setattr(selectors, "NEWEST_WINDOW_MIN", 1)  # windows of two pages, then widened
     assert pages() == [*expected, expected[-1]]
-    assert windowed and all(found is not None for found in windowed)  # every page came from a window
+    assert [found for found in windowed if found is not None]  # pages came from windows (the last: all sorted)
 
 
 @pytest.mark.parametrize("which", ["none", "topic", "country", "region", "author", "kind", "year"])
