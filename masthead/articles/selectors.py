@@ -85,24 +85,37 @@ def latest_articles(*, kind: str | None = None, limit: int = 5, exclude_ids: Ite
 
 # Hubs filter with EXISTS rather than a join or IN: the database keeps walking
 # the date index and stops after a page of articles, however large the hub.
+# (The search's newest windows filter the same way: `SearchFilters.listing`.)
+def in_topic(topic: Topic) -> Exists:
+    return Exists(ArticlePage.topics.through.objects.filter(articlepage_id=OuterRef("pk"), topic=topic))
+
+
+def in_country(country: Country) -> Exists:
+    return Exists(ArticlePage.countries.through.objects.filter(articlepage_id=OuterRef("pk"), country=country))
+
+
+def in_region(region: WorldRegion) -> Exists:
+    return Exists(ArticlePage.countries.through.objects.filter(articlepage_id=OuterRef("pk"), country__region=region))
+
+
+def by_author(author: Author) -> Exists:
+    return Exists(ArticleAuthor.objects.filter(page_id=OuterRef("pk"), author=author))
+
+
 def articles_for_topic(*, topic: Topic) -> QuerySet[ArticlePage]:
-    links = ArticlePage.topics.through.objects.filter(articlepage_id=OuterRef("pk"), topic=topic)
-    return article_list().filter(Exists(links))
+    return article_list().filter(in_topic(topic))
 
 
 def articles_for_country(*, country: Country) -> QuerySet[ArticlePage]:
-    links = ArticlePage.countries.through.objects.filter(articlepage_id=OuterRef("pk"), country=country)
-    return article_list().filter(Exists(links))
+    return article_list().filter(in_country(country))
 
 
 def articles_for_region(*, region: WorldRegion) -> QuerySet[ArticlePage]:
-    links = ArticlePage.countries.through.objects.filter(articlepage_id=OuterRef("pk"), country__region=region)
-    return article_list().filter(Exists(links))
+    return article_list().filter(in_region(region))
 
 
 def articles_by_author(*, author: Author) -> QuerySet[ArticlePage]:
-    links = ArticleAuthor.objects.filter(page_id=OuterRef("pk"), author=author)
-    return article_list().filter(Exists(links))
+    return article_list().filter(by_author(author))
 
 
 def article_authors(*, article: ArticlePage) -> list[Author]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from masthead.articles.enums import ArticleKind
-from masthead.articles.models import ArticleAuthor, ArticlePage, Author, Country, Topic, WorldRegion
+from masthead.articles.models import ArticlePage, Author, Country, Topic, WorldRegion
+from masthead.articles.selectors import by_author, in_country, in_region, in_topic
 
 from .query import clean_text
 
@@ -79,16 +80,14 @@ class SearchFilters:
         As a hub's: the database walks the date index and stops after the listing's pages. With the joins of
         `apply` SQLite joined first and sorted (the newest 200 of a region: 99 ms).
         """
-        topics, countries = ArticlePage.topics.through.objects, ArticlePage.countries.through.objects
         if self.topic is not None:
-            queryset = queryset.filter(Exists(topics.filter(articlepage_id=OuterRef("pk"), topic=self.topic)))
+            queryset = queryset.filter(in_topic(self.topic))
         if self.country is not None:
-            queryset = queryset.filter(Exists(countries.filter(articlepage_id=OuterRef("pk"), country=self.country)))
+            queryset = queryset.filter(in_country(self.country))
         elif self.region is not None:
-            in_region = countries.filter(articlepage_id=OuterRef("pk"), country__region=self.region)
-            queryset = queryset.filter(Exists(in_region))
+            queryset = queryset.filter(in_region(self.region))
         if self.author is not None:
-            queryset = queryset.filter(Exists(ArticleAuthor.objects.filter(page_id=OuterRef("pk"), author=self.author)))
+            queryset = queryset.filter(by_author(self.author))
         return self._on_the_article(queryset)
 
     def _on_the_article(self, queryset: QuerySet[ArticlePage]) -> QuerySet[ArticlePage]:
