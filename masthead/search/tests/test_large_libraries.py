@@ -111,7 +111,13 @@ def test_past_the_count_limit_the_page_says_more_than(monkeypatch, client, kestr
     assert outcome.more
     assert outcome.total == 3
     assert "More than 3 articles match" in response.content.decode()
+    # By newest the pages end at the limit, and say how to go further back.
+    newest = search_page(client, q="kestrel", sort="newest")
+    assert (newest.context["outcome"].total, newest.context["outcome"].more) == (3, True)
+    assert "These pages list the newest 3. Choose a year or dates to go further back." in newest.content.decode()
     monkeypatch.setattr(selectors, "COUNT_LIMIT", 4)
+    unlimited = search_page(client, q="kestrel", sort="newest", page="1")  # an address not kept yet
+    assert "These pages list the newest" not in unlimited.content.decode()
     outcome = search_page(client, q="kestrel").context["outcome"]
     assert not outcome.more
     assert outcome.total == 4
@@ -138,6 +144,11 @@ def test_by_relevance_the_pages_list_the_best_few_and_by_newest_every_match(monk
     assert "These pages list the 3 most relevant" in body
     assert 'href="?q=kestrel&amp;sort=newest">Sort by newest</a>' in body
     assert "most relevant" not in search_page(client, q="kestrel", sort="newest").content.decode()
+    # More matches than are counted: by newest, the pages list the newest of them.
+    monkeypatch.setattr(selectors, "RELEVANCE_RESULTS", 2)
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 3)
+    body = search_page(client, q="kestrel", sort="relevance").content.decode()  # an address not kept yet
+    assert "These pages list the 2 most relevant." in body and "to go through the newest 3, or narrow" in body
     monkeypatch.setattr(selectors, "RELEVANCE_RESULTS", 4)
     assert "most relevant" not in search_page(client, q="kestrel").content.decode()
 
