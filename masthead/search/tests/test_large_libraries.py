@@ -18,7 +18,9 @@ from wagtail.search.models import IndexEntry
 
 from masthead.articles.models import ArticlePage
 from masthead.articles.tests.factories import AuthorFactory, TopicFactory, days_ago, make_article, paragraphs
+from masthead.core.memo import forget_all
 from masthead.search import index_version, selectors
+from masthead.search.backends import ranking
 from masthead.search.backends.ranking import NEWEST
 from masthead.search.backends.terms import term, year_term
 from masthead.search.filters import SearchFilters
@@ -218,6 +220,7 @@ def test_a_listing_by_date_keeps_the_same_articles_as_the_searchs_filters(librar
 def test_the_windows_of_searches_sorted_by_newest_never_push_out_a_filters_set(monkeypatch, kestrels):
     """A filter readers choose keeps its set (no statement builds it again) after many searches by newest."""
     monkeypatch.setattr(selectors, "NEWEST_WINDOW_MIN", 1)
+    monkeypatch.setattr(ranking, "_shared", lambda prefix, key, work_out: work_out())  # this process's memos alone
     topic = TopicFactory(slug="birds")
     make_article(title="Kestrel count", topics=[topic])
     if hasattr(_results_class(), "PAGE_SET_MIN"):
@@ -351,6 +354,32 @@ def _published_with_new_relations(article) -> None:
     """
     article.save_revision().publish()
     index.insert_or_update_object(article)
+
+
+def test_a_filters_set_and_the_terms_check_are_worked_out_once_for_every_process(monkeypatch, kestrels):
+    """Another process (here: this one, its memos forgotten) finds them in the shared cache, until content changes."""
+    topic = TopicFactory(slug="birds")
+    make_article(title="Kestrel count", topics=[topic])
+    if hasattr(_results_class(), "PAGE_SET_MIN"):
+        monkeypatch.setattr(_results_class(), "PAGE_SET_MIN", 1)  # a set, however few its pages
+    builds_a_set = ("SELECT CAST(e.object_id AS INTEGER), e.id", "SELECT e.id FROM")
+
+    def search() -> tuple[int, set[str]]:
+        """The count, and what the search worked out: the filter's set, the terms' check."""
+        with CaptureQueriesContext(connection) as searched:
+            outcome = _kestrels_in(SearchFilters(topic=topic))
+        sqls = [query["sql"] for query in searched.captured_queries]
+        worked_out = {"set"} if any(sql.startswith(builds_a_set) for sql in sqls) else set()
+        worked_out |= {"terms"} if any(sql.startswith("SELECT (SELECT COUNT(*)") for sql in sqls) else set()
+        return outcome.total, worked_out
+
+    assert search() == (1, {"set", "terms"})
+    forget_all()
+    assert search() == (1, set())
+    make_article(title="Another kestrel", topics=[topic])  # published: a new content version, a new set
+    forget_all()
+    total, worked_out = search()
+    assert total == 2 and "set" in worked_out
 
 
 def _kestrels_in(filters: SearchFilters) -> selectors.SearchOutcome:
