@@ -196,9 +196,9 @@ def _search_page(request: HttpRequest) -> HttpResponse:
         "total_display": _total_display(outcome),
         "pages_display": f"{outcome.pages:,}" if outcome else "1",
         "listed_display": f"{outcome.listed:,}" if outcome and outcome.listed else "",
-        # Sorted by newest, the pages end at the count's limit (`selectors.COUNT_LIMIT`): a year or dates go further.
+        # Sorted by newest, the pages end where the count stopped (`selectors.COUNT_LIMIT`): a year or dates go further.
         "newest_limited": bool(outcome and outcome.more and search_request.sort == "newest"),
-        "count_limit_display": f"{selectors.COUNT_LIMIT:,}",
+        "counted_display": f"{outcome.total:,}" if outcome and outcome.more else "",
         "newest_url": _query_string(search_request, sort="newest", page=""),
         "today": timezone.localdate().isoformat(),
         "earliest": dt.date(2000, 1, 1).isoformat(),
