@@ -217,6 +217,11 @@ def test_a_listing_by_date_keeps_the_same_articles_as_the_searchs_filters(librar
     assert set(listed) == applied
 
 
+def _builds_a_filter_set(sqls: list[str]) -> bool:
+    """Whether these statements include one building a filter set (`filter_set_sql`, PostgreSQL's or SQLite's)."""
+    return any(sql.startswith(("SELECT CAST(e.object_id AS INTEGER), e.id", "SELECT e.id FROM")) for sql in sqls)
+
+
 def test_the_windows_of_searches_sorted_by_newest_never_push_out_a_filters_set(monkeypatch, kestrels):
     """A filter readers choose keeps its set (no statement builds it again) after many searches by newest."""
     monkeypatch.setattr(selectors, "NEWEST_WINDOW_MIN", 1)
@@ -232,18 +237,15 @@ def test_the_windows_of_searches_sorted_by_newest_never_push_out_a_filters_set(m
             selectors.search_articles(query=parse_query("kestrel"), filters=filters, fresh=True, **options)
         return [query["sql"] for query in searched.captured_queries]
 
-    def builds_a_set(sqls: list[str]) -> bool:
-        return any(sql.startswith(("SELECT CAST(e.object_id AS INTEGER), e.id", "SELECT e.id FROM")) for sql in sqls)
-
-    assert builds_a_set(statements(by_topic))
-    assert not builds_a_set(statements(by_topic))  # kept
+    assert _builds_a_filter_set(statements(by_topic))
+    assert not _builds_a_filter_set(statements(by_topic))  # kept
     statements(SearchFilters(), sort="newest", page=2, per_page=1)  # a window of the newest pages
     pages = list(selectors.live_articles().values_list("pk", flat=True))
     for pair in list(itertools.combinations(pages, 2))[:40]:  # 40 more lists of pages, each a filter of its own
         selectors._ids(
             selectors.backend().search("kestrel", selectors.live_articles().filter(pk__in=pair).order_by(*NEWEST))[:1]
         )
-    assert not builds_a_set(statements(by_topic))
+    assert not _builds_a_filter_set(statements(by_topic))
 
 
 def test_every_relevance_page_comes_from_the_ranked_candidates():
@@ -362,14 +364,13 @@ def test_a_filters_set_and_the_terms_check_are_worked_out_once_for_every_process
     make_article(title="Kestrel count", topics=[topic])
     if hasattr(_results_class(), "PAGE_SET_MIN"):
         monkeypatch.setattr(_results_class(), "PAGE_SET_MIN", 1)  # a set, however few its pages
-    builds_a_set = ("SELECT CAST(e.object_id AS INTEGER), e.id", "SELECT e.id FROM")
 
     def search() -> tuple[int, set[str]]:
         """The count, and what the search worked out: the filter's set, the terms' check."""
         with CaptureQueriesContext(connection) as searched:
             outcome = _kestrels_in(SearchFilters(topic=topic))
         sqls = [query["sql"] for query in searched.captured_queries]
-        worked_out = {"set"} if any(sql.startswith(builds_a_set) for sql in sqls) else set()
+        worked_out = {"set"} if _builds_a_filter_set(sqls) else set()
         worked_out |= {"terms"} if any(sql.startswith("SELECT (SELECT COUNT(*)") for sql in sqls) else set()
         return outcome.total, worked_out
 
