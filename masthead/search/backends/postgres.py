@@ -92,6 +92,24 @@ def page_bits(ids: Iterable[int]) -> tuple[bytes, int]:
     return bytes(bits), len(bits) * 8 - 1
 
 
+def count_range(*, newest: int, entries: int, matched: int, limit: int, terms_indexed: bool) -> int | None:
+    """How many of the newest entries to count first, `matched` of the newest `entries` having matched; None: all.
+
+    A range expected to hold a quarter more than `limit` matches, if it is at most half of the entries: the GIN
+    index reads each entry id of a range, so a wide one costs more than it saves. With the filter's terms in the
+    GIN index beside the words (`terms_indexed`), the index finds the filtered matches themselves, faster than
+    the entry ids of a range holding as many: no range more than twice as wide as the matches expected in all
+    entries. A common word in a kind's articles (1,077 matches in the newest 8,000 entries; a range of 46,400
+    for 5,000): 8.0 ms with the range, 6.4 without.
+    """
+    needed = -(-limit * entries * 5 // (matched * 4))
+    if needed > newest // 2:
+        return None
+    if terms_indexed and needed > 2 * (matched * newest // entries):
+        return None
+    return needed
+
+
 class TermCounts(NamedTuple):
     """How many matches were counted, and how many of them hold each filter term (`filter_term_counts`)."""
 
@@ -610,9 +628,8 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         The count statement builds the bitmap of every match before reading any: a word in 98,000 of
         100,000 entries, 6 ms before its 10,000th match is read. The candidates statement read the newest
         entries and counted the matches there (`_note_matches`); from that share, a range of entries
-        expected to hold a quarter more than `limit` matches is counted first, if it is at most half of
-        them (the GIN index reads each entry id of a range: a wide one costs more than it saves). The
-        count is only taken from it when it reaches `limit`; otherwise every entry is counted, as before.
+        expected to hold `limit` is counted first (`count_range`). The count is only taken from it when it
+        reaches `limit`; otherwise every entry is counted, as before.
         """
         known = self._known()
         newest, entries, matched = known.get("matched_range", (0, 0, 0))
@@ -620,9 +637,11 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
             return super()._count(limit)
         if matched >= limit:
             return limit
-        needed = -(-limit * entries * 5 // (matched * 4))
-        if needed <= newest // 2:
-            where, params, needs_page = self._filtered()
+        where, params, needs_page = self._filtered()
+        needed = count_range(
+            newest=newest, entries=entries, matched=matched, limit=limit, terms_indexed=self.FILTER_TERMS_SQL in where
+        )
+        if needed is not None:
             in_range = self._count_matches(
                 f"({where}) AND {RANGE_ID_SQL} > %s", [*params, newest - needed], needs_page, limit=limit
             )

@@ -531,6 +531,46 @@ def test_postgres_counts_a_common_word_up_to_the_limit_in_the_newest_entries(kes
     assert len(statements) == 1 and "(e.id + 0) >" in statements[0]
 
 
+def test_postgres_counts_a_filtered_word_without_a_range_wider_than_twice_its_expected_matches():
+    """With the filter's terms in the GIN index, a range wider than twice the matches expected in all is not read.
+
+    A common word in a kind's articles: 1,077 of the newest 8,000 entries matched, 13,500 expected in all; the
+    range for 5,000 would be 46,400 entries wide, which the index reads an entry id at a time.
+    """
+    from masthead.search.backends.postgres import count_range
+
+    kind = {"newest": 100_000, "entries": 8_000, "matched": 1_077, "limit": 5_000}
+    assert count_range(**kind, terms_indexed=True) is None
+    assert count_range(**kind, terms_indexed=False) == 46_426  # the filter checked on each row: the range pays
+    common = {"newest": 100_000, "entries": 8_000, "matched": 6_400, "limit": 5_000}  # 80,000 expected
+    assert count_range(**common, terms_indexed=True) == 7_813
+    assert count_range(**common, terms_indexed=False) == 7_813
+    assert count_range(newest=100_000, entries=8_000, matched=300, limit=5_000, terms_indexed=False) is None
+
+
+def test_postgres_tells_the_count_range_whether_the_filters_terms_are_in_the_index(monkeypatch, kestrel_notes):
+    """Searched with a kind's filter (its terms in the GIN index) and without one, the count says which it is."""
+    from masthead.articles.models import ArticleKind
+    from masthead.search.backends import postgres
+
+    told = []
+    count_range = postgres.count_range
+
+    def recording(**known):
+        told.append(known["terms_indexed"])
+        return count_range(**known)
+
+    monkeypatch.setattr(postgres, "count_range", recording)
+    monkeypatch.setattr(kestrel_notes, "PAGE_SET_MIN", 1)
+    _counted_with_ranges(5)
+    for_kind = selectors.backend().search(
+        "kestrel", selectors.live_articles().filter(kind=ArticleKind.DAILY_ANALYSIS), order_by_relevance=True
+    )
+    selectors._ids(for_kind[:2])
+    assert for_kind.capped_count(5) == 5
+    assert told == [False, True]
+
+
 def _plan_of_the_newest_candidates(results) -> str:
     """The plan of the candidates statement for the newest four entries, as `fetchall` runs it (its settings)."""
     where, params, needs_page = results._filtered()
