@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 
 from wagtail.search.query import And, Not, Phrase, PlainText, SearchQuery
 
-from masthead.articles.text import normalised_words
-
 MAX_QUERY_LENGTH = 200  # characters kept of what the reader typed
 MAX_TERMS = 10  # words and phrases a reader may ask for at once
 MAX_EXCLUSIONS = 5
 MAX_PHRASE_WORDS = 8
 MAX_WORD_LENGTH = 40
 
-# Letters and digits in any script; apostrophes, hyphens and dots split words
-# ("back-channel" is the phrase "back channel"), as both backends' tokenizers do.
+# Letters and digits in any script; apostrophes and dots split words. A hyphen joins two into one compound
+# ("back-channel"), kept whole: PostgreSQL's parser indexes a compound as itself, then its parts ("arms build-up":
+# 'arm' 1, 'build-up' 2, 'build' 3), so the phrase "arms build up" ('arm' <-> 'build') never matched it there,
+# where "arms build-up" does. FTS5 reads a compound as its parts in a row, either way.
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2212": "-"})
 # A clause: an optional minus sign at the start of a term, then a quoted phrase or a bare word.
 _CLAUSE = re.compile(r'(?P<minus>-?)(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
@@ -64,8 +65,9 @@ class ParsedQuery:
 
     @property
     def highlight_terms(self) -> frozenset[str]:
-        """The words a snippet marks: every word looked for, bare or in a phrase."""
-        return frozenset(self.words) | {word for phrase in self.phrases for word in phrase}
+        """The words a snippet marks: every word looked for, bare or in a phrase, a compound's parts."""
+        words = (*self.words, *(word for phrase in self.phrases for word in phrase))
+        return frozenset(part for word in words for part in word.split("-"))
 
     @property
     def headline_text(self) -> str:
@@ -96,7 +98,8 @@ def clean_text(raw: object, *, limit: int = MAX_QUERY_LENGTH) -> str:
 
 
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(word[:MAX_WORD_LENGTH] for word in normalised_words(text))
+    """The words of a clause, lower case; a compound cut short ends with a part, not a hyphen."""
+    return tuple(word[:MAX_WORD_LENGTH].rstrip("-") for word in _WORD.findall(text.lower()))
 
 
 def parse_query(raw: object) -> ParsedQuery:

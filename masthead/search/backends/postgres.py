@@ -46,7 +46,8 @@ from .ranking import RankedSearch, rankable, recency_sql_postgres
 from .terms import digest_term, terms_for
 
 ENTRY_TABLE = "wagtailsearch_indexentry"
-_WORDS = re.compile(r"[^\W_]+( [^\W_]+)*")  # a phrase as the query parser makes it: words and single spaces
+# A phrase as the query parser makes it: words (a hyphen joining compounds) and single spaces
+_WORDS = re.compile(r"[^\W_]+(?:-[^\W_]+)*( [^\W_]+(?:-[^\W_]+)*)*")
 # Migration 0004's expression index: each entry's neighbouring word pairs, so a phrase reads few entries.
 PAIRS_SQL = "masthead_word_pairs(e.title || e.body)"
 TITLE_WEIGHT = 1.0  # the headline vector's rank, times Wagtail's title_norm, added to the body's

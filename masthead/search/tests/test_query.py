@@ -17,8 +17,20 @@ def test_words_are_lower_cased_and_stop_words_dropped():
 def test_quotes_make_a_phrase_and_a_minus_sign_an_exclusion():
     query = parse_query('oil "back-channel talks" -gas -"price cap"')
     assert query.words == ("oil",)
-    assert query.phrases == (("back", "channel", "talks"),)
+    assert query.phrases == (("back-channel", "talks"),)
     assert query.excluded == (("gas",), ("price", "cap"))
+
+
+def test_a_hyphen_joins_a_compound_word_kept_whole_and_its_parts_are_highlighted():
+    """PostgreSQL indexes "arms build-up" as 'arm', 'build-up', 'build': split, the phrase would never match there."""
+    query = parse_query('build-up "arms build-up" -long-term a- --x')
+    assert query.words == ("build-up",)
+    assert query.phrases == (("arms", "build-up"),)
+    assert query.excluded == (("long-term",), ("x",))
+    assert query.dropped == ("a",)
+    assert query.highlight_terms == {"build", "up", "arms"}
+    assert parse_query("x-" + "y" * 60).words == ("x-" + "y" * 38,)  # cut at MAX_WORD_LENGTH
+    assert parse_query("x" * 39 + "-y").words == ("x" * 39,)  # never ending with a hyphen
 
 
 def test_curly_quotes_and_the_minus_sign_character_work_like_the_plain_ones():
@@ -36,7 +48,7 @@ def test_an_unbalanced_quote_is_ignored():
 def test_operators_and_punctuation_are_never_passed_on():
     query = parse_query("oil* AND gas: | & title:war ^2 NEAR(a b) \\ ' ; -- DROP TABLE")
     for word in query.words + tuple(w for phrase in query.phrases for w in phrase):
-        assert word.isalnum()
+        assert word.replace("-", "").isalnum()
 
 
 def test_non_latin_scripts_are_words():
