@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 
 from wagtail.search.query import And, Not, Phrase, PlainText, SearchQuery
 
+from masthead.articles.text import normalised_words
+
 MAX_QUERY_LENGTH = 200  # characters kept of what the reader typed
 MAX_TERMS = 10  # words and phrases a reader may ask for at once
 MAX_EXCLUSIONS = 5
 MAX_PHRASE_WORDS = 8
 MAX_WORD_LENGTH = 40
 
-# Letters and digits in any script; apostrophes and dots split words. A hyphen joins two into one compound
-# ("back-channel"), kept whole: PostgreSQL's parser indexes a compound as itself, then its parts ("arms build-up":
-# 'arm' 1, 'build-up' 2, 'build' 3), so the phrase "arms build up" ('arm' <-> 'build') never matched it there,
-# where "arms build-up" does. FTS5 reads a compound as its parts in a row, either way.
+# Letters and digits in any script; apostrophes, hyphens and dots split words ("back-channel" is the phrase "back
+# channel"), as both backends' tokenizers do. Within a phrase of more, a hyphenated word stays whole: PostgreSQL's
+# parser indexes it as itself, then its parts ("arms build-up": 'arm' 1, 'build-up' 2, 'build' 3), so the phrase
+# "arms build up" ('arm' <-> 'build') never matched it there, where "arms build-up" does. FTS5 reads a hyphenated
+# word as its parts in a row, either way.
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2212": "-"})
 # A clause: an optional minus sign at the start of a term, then a quoted phrase or a bare word.
@@ -98,8 +101,13 @@ def clean_text(raw: object, *, limit: int = MAX_QUERY_LENGTH) -> str:
 
 
 def _words(text: str) -> tuple[str, ...]:
-    """The words of a clause, lower case; a compound cut short ends with a part, not a hyphen."""
-    return tuple(word[:MAX_WORD_LENGTH].rstrip("-") for word in _WORD.findall(text.lower()))
+    return tuple(word[:MAX_WORD_LENGTH] for word in normalised_words(text))
+
+
+def _phrase_words(text: str) -> tuple[str, ...]:
+    """The words of a quoted phrase, a hyphenated word whole (cut short, it ends with a part); alone, its parts."""
+    words = tuple(word[:MAX_WORD_LENGTH].rstrip("-") for word in _WORD.findall(text.lower()))
+    return words if len(words) > 1 else _words(text)
 
 
 def parse_query(raw: object) -> ParsedQuery:
@@ -118,7 +126,7 @@ def parse_query(raw: object) -> ParsedQuery:
     for match in _CLAUSE.finditer(scanned):
         negative = bool(match["minus"])
         if match["phrase"] is not None:
-            parts = _words(match["phrase"])[:MAX_PHRASE_WORDS]
+            parts = _phrase_words(match["phrase"])[:MAX_PHRASE_WORDS]
         else:
             parts = _words(match["word"])[:MAX_PHRASE_WORDS]
         if not parts:

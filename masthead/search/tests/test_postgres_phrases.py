@@ -118,9 +118,9 @@ def test_a_phrase_with_a_stop_word_between_its_words_is_still_found():
     assert [result.pk for result in results] == [article.pk]
 
 
-def test_a_hyphenated_word_read_as_one_word_is_matched_by_the_index_alone():
-    """ "build-up", bare, is the word Wagtail's compiler cuts at the hyphen, 'build' & 'up', which PostgreSQL reads
-    as 'build' ("up" is a stop word): the index alone matches it, no vector is read for it."""
+def test_a_phrase_read_as_one_word_is_matched_by_the_index_alone():
+    """ "build-up" is the phrase "build up", which PostgreSQL reads as 'build' ("up" is a stop word): the entries
+    having the word have the phrase, so no vector is read for it, and the same articles are found."""
     built = make_article(title="A build-up of troops", body=paragraphs("The build-up went on.", "Talks failed."))
     building = make_article(title="Building a grid", body=paragraphs("They build it fast.", "Power soon."))
     armed = make_article(title="Arms and a build-up", body=paragraphs("Arms again.", "More arms."))

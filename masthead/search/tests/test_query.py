@@ -21,16 +21,17 @@ def test_quotes_make_a_phrase_and_a_minus_sign_an_exclusion():
     assert query.excluded == (("gas",), ("price", "cap"))
 
 
-def test_a_hyphen_joins_a_compound_word_kept_whole_and_its_parts_are_highlighted():
-    """PostgreSQL indexes "arms build-up" as 'arm', 'build-up', 'build': split, the phrase would never match there."""
-    query = parse_query('build-up "arms build-up" -long-term a- --x')
-    assert query.words == ("build-up",)
-    assert query.phrases == (("arms", "build-up"),)
-    assert query.excluded == (("long-term",), ("x",))
-    assert query.dropped == ("a",)
-    assert query.highlight_terms == {"build", "up", "arms"}
-    assert parse_query("x-" + "y" * 60).words == ("x-" + "y" * 38,)  # cut at MAX_WORD_LENGTH
-    assert parse_query("x" * 39 + "-y").words == ("x" * 39,)  # never ending with a hyphen
+def test_a_hyphenated_word_stays_whole_in_a_phrase_of_more_and_its_parts_are_highlighted():
+    """PostgreSQL indexes "arms build-up" as 'arm', 'build-up', 'build': split, the phrase would never match there.
+
+    Alone (bare, or the only word in quotes), it is the phrase of its parts, as before."""
+    query = parse_query('build-up "arms build-up" -"long-term plan" -cease-fire "back-channel"')
+    assert query.phrases == (("build", "up"), ("arms", "build-up"), ("back", "channel"))
+    assert query.excluded == (("long-term", "plan"), ("cease", "fire"))
+    assert query.highlight_terms == {"build", "up", "arms", "back", "channel"}
+    assert parse_query('"x-' + "y" * 60 + ' z"').phrases == (("x-" + "y" * 38, "z"),)  # cut at MAX_WORD_LENGTH
+    assert parse_query('"' + "x" * 39 + '-y z"').phrases == (("x" * 39, "z"),)  # never ending with a hyphen
+    assert parse_query('"a- -b"').phrases == (("a", "b"),)
 
 
 def test_curly_quotes_and_the_minus_sign_character_work_like_the_plain_ones():
