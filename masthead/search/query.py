@@ -24,10 +24,10 @@ MAX_PHRASE_WORDS = 8
 MAX_WORD_LENGTH = 40
 
 # Letters and digits in any script; apostrophes, hyphens and dots split words ("back-channel" is the phrase "back
-# channel"), as both backends' tokenizers do. Within a phrase of more, a hyphenated word stays whole: PostgreSQL's
-# parser indexes it as itself, then its parts ("arms build-up": 'arm' 1, 'build-up' 2, 'build' 3), so the phrase
-# "arms build up" ('arm' <-> 'build') never matched it there, where "arms build-up" does. FTS5 reads a hyphenated
-# word as its parts in a row, either way.
+# channel"), as both backends' tokenizers do. After the first word of a phrase, a hyphenated word stays whole:
+# PostgreSQL's parser indexes it as itself, then its parts ("arms build-up": 'arm' 1, 'build-up' 2, 'build' 3), so
+# the phrase "arms build up" ('arm' <-> 'build') never matched it there, where "arms build-up" does. FTS5 reads a
+# hyphenated word as its parts in a row, either way.
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2212": "-"})
 # A clause: an optional minus sign at the start of a term, then a quoted phrase or a bare word.
@@ -105,9 +105,14 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 def _phrase_words(text: str) -> tuple[str, ...]:
-    """The words of a quoted phrase, a hyphenated word whole (cut short, it ends with a part); alone, its parts."""
+    """The words of a quoted phrase, a hyphenated word whole (cut short, it ends with a part).
+
+    Alone, or first, it is its parts, which PostgreSQL indexes right after it: "back-channel talks" as 'back' <->
+    'channel' <-> 'talk' finds what 'back-channel' <-> 'back' <-> 'channel' <-> 'talk' finds (and, as FTS5 does,
+    "back channel talks" too), with one word pair fewer to look for in every body having them (228 -> 112 ms).
+    """
     words = tuple(word[:MAX_WORD_LENGTH].rstrip("-") for word in _WORD.findall(text.lower()))
-    return words if len(words) > 1 else _words(text)
+    return (*_words(words[0]), *words[1:]) if words else ()
 
 
 def parse_query(raw: object) -> ParsedQuery:
