@@ -48,7 +48,8 @@ from .terms import digest_term, terms_for
 ENTRY_TABLE = "wagtailsearch_indexentry"
 # A phrase as the query parser makes it: words (a hyphen joining compounds) and single spaces
 _WORDS = re.compile(r"[^\W_]+(?:-[^\W_]+)*( [^\W_]+(?:-[^\W_]+)*)*")
-# Migration 0004's expression index: each entry's neighbouring word pairs, so a phrase reads few entries.
+# Migration 0004's expression index: each entry's word pairs, neighbours and across one place (0010), so a phrase
+# reads few entries.
 PAIRS_SQL = "masthead_word_pairs(e.title || e.body)"
 TITLE_WEIGHT = 1.0  # the headline vector's rank, times Wagtail's title_norm, added to the body's
 # How a search's statements are planned (`MastheadPostgresSearchResults.fetchall`): no sequential scans (see the
@@ -435,8 +436,8 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         """Whether `title || body` has the phrase (or, not `wanted`, lacks it), reading the body seldom.
 
         A wanted phrase with neighbouring words is looked for only in the entries having all its
-        neighbouring word pairs (migration 0004's index); a phrase of exactly two neighbouring words
-        *is* its pair, and no vector is read at all. Otherwise: in the headline vector (in line), else
+        word pairs (migration 0004's index, 0010's); a phrase of exactly two words, neighbours or one
+        stop word apart, *is* its pair, and no vector is read at all. Otherwise: in the headline vector (in line), else
         in the body vector, else, where the headline has one of its words (the phrase may begin in
         the headline and end in the body), in the two joined. A phrase of stop words only asks for
         nothing, as it does in the whole query.
@@ -483,14 +484,15 @@ class MastheadPostgresSearchResults(RankedSearch, PostgresSearchResults):
         return min(counts) if counts else None
 
     def _phrase_pairs(self, phrase: Phrase) -> tuple[str | None, bool, int]:
-        """(the tsquery of the phrase's neighbouring word pairs, or None if it has none; whether they are the phrase;
+        """(the tsquery of the phrase's word pairs, or None if it has none; whether they are the phrase;
         the node count of the phrase's own tsquery).
 
-        `masthead_phrase_pairs` (migration 0004), asked of the database once per process and phrase, since
-        the words are the configuration's lexemes. The pairs are the phrase when it is one pair: its
-        tsquery is `a <-> b` (three nodes), and an entry has that pair of neighbours exactly where it has
-        the phrase (the pair's token is 64 bits of its MD5: a different pair with the same token, in one
-        of 100,000 articles of ~600 pairs each, has a chance of about 3 in a trillion).
+        `masthead_phrase_pairs` (migrations 0004 and 0010), asked of the database once per process and
+        phrase, since the words are the configuration's lexemes. The pairs are the phrase when it is one
+        pair: its tsquery is `a <-> b` or, a stop word between, `a <2> b` (three nodes), and an entry has
+        that pair exactly where it has the phrase (the pair's token is 64 bits of its MD5: a different
+        pair with the same token, in one of 100,000 articles of ~1,300 pairs each, has a chance of about
+        7 in a trillion).
         """
         config = self.query_compiler.get_config(self.backend)
         key = (self.query_compiler.queryset.db, config, phrase.query_string)
