@@ -24,14 +24,19 @@ def test_quotes_make_a_phrase_and_a_minus_sign_an_exclusion():
 def test_a_hyphenated_word_after_a_phrases_first_stays_whole_and_its_parts_are_highlighted():
     """PostgreSQL indexes "arms build-up" as 'arm', 'build-up', 'build': split, the phrase would never match there.
 
-    Alone (bare, or the only word in quotes) or first, it is its parts, which PostgreSQL indexes right after it."""
+    Alone (bare, or the only word in quotes) or first but for stop words, it is its parts, which PostgreSQL indexes
+    right after it."""
     query = parse_query('build-up "arms build-up" -"long-term plan" -"a cease-fire" "back-channel"')
     assert query.phrases == (("build", "up"), ("arms", "build-up"), ("back", "channel"))
-    assert query.excluded == (("long", "term", "plan"), ("a", "cease-fire"))
+    assert query.excluded == (("long", "term", "plan"), ("a", "cease", "fire"))
     assert query.highlight_terms == {"build", "up", "arms", "back", "channel"}
     assert parse_query('"z x-' + "y" * 60 + '"').phrases == (("z", "x-" + "y" * 38),)  # cut at MAX_WORD_LENGTH
     assert parse_query('"z ' + "x" * 39 + '-y"').phrases == (("z", "x" * 39),)  # never ending with a hyphen
     assert parse_query('"a- -b"').phrases == (("a", "b"),)
+    assert parse_query('"a back-channel"').phrases == (("a", "back", "channel"),)  # after stop words only: parts
+    assert parse_query('"of the up-to-date arms-control"').phrases == (
+        ("of", "the", "up", "to", "date", "arms-control"),
+    )
 
 
 def test_curly_quotes_and_the_minus_sign_character_work_like_the_plain_ones():
