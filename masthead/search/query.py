@@ -142,6 +142,11 @@ def parse_query(raw: object) -> ParsedQuery:
             parts = _words(match["word"])[:MAX_PHRASE_WORDS]
         if not parts:
             continue
+        if all(part in STOPWORDS for part in parts):
+            # PostgreSQL drops them, quoted or not, and asks for nothing; FTS5, which keeps them, would look for
+            # (or leave out) every article with "of the": left out on both.
+            dropped.extend(part for part in parts if part not in dropped)
+            continue
         if negative:
             if len(excluded) < MAX_EXCLUSIONS and parts not in excluded:
                 excluded.append(parts)
@@ -149,8 +154,6 @@ def parse_query(raw: object) -> ParsedQuery:
         if len(parts) > 1:
             if parts not in phrases:
                 phrases.append(parts)
-        elif parts[0] in STOPWORDS:
-            dropped.append(parts[0])
         elif parts[0] not in words:
             words.append(parts[0])
 

@@ -39,6 +39,15 @@ def test_a_hyphenated_word_after_a_phrases_first_stays_whole_and_its_parts_are_h
     )
 
 
+def test_a_phrase_or_an_exclusion_of_stop_words_only_is_left_out():
+    """PostgreSQL drops them and asks for nothing; FTS5 would look for "of the" in nearly every article."""
+    query = parse_query('grid "of the" -"in a" -the')
+    assert query.words == ("grid",)
+    assert query.phrases == () and query.excluded == ()
+    assert query.dropped == ("of", "the", "in", "a")
+    assert parse_query('"of the"').is_empty
+
+
 def test_curly_quotes_and_the_minus_sign_character_work_like_the_plain_ones():
     query = parse_query("\u201cfront line\u201d \u2212ceasefire")
     assert query.phrases == (("front", "line"),)
