@@ -28,7 +28,9 @@ MAX_WORD_LENGTH = 40
 # PostgreSQL's parser indexes it as itself, then its parts ("arms build-up": 'arm' 1, 'build-up' 2, 'build' 3), so
 # the phrase "arms build up" ('arm' <-> 'build') never matched it there, where "arms build-up" does. FTS5 reads a
 # hyphenated word as its parts in a row, either way.
-_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+# A word as a phrase keeps it: letters and digits, hyphens joining parts (the PostgreSQL backend's phrases match it).
+WORD_PATTERN = r"[^\W_]+(?:-[^\W_]+)*"
+_WORD = re.compile(WORD_PATTERN)
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2212": "-"})
 # A clause: an optional minus sign at the start of a term, then a quoted phrase or a bare word.
 _CLAUSE = re.compile(r'(?P<minus>-?)(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
@@ -104,6 +106,11 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(word[:MAX_WORD_LENGTH] for word in normalised_words(text))
 
 
+def _stop_words_only(words) -> bool:
+    """Whether these words are all stop words (none: true), which PostgreSQL's configuration drops."""
+    return all(word in STOPWORDS for word in words)
+
+
 def _phrase_words(text: str) -> tuple[str, ...]:
     """The words of a quoted phrase, a hyphenated word whole (cut short, it ends with a part).
 
@@ -114,7 +121,7 @@ def _phrase_words(text: str) -> tuple[str, ...]:
     """
     parts: list[str] = []
     for word in _WORD.findall(text.lower()):
-        if all(part in STOPWORDS for part in parts):  # nothing PostgreSQL keeps before it: the word's parts
+        if _stop_words_only(parts):  # nothing PostgreSQL keeps before it: the word's parts
             parts.extend(_words(word))
         else:
             parts.append(word[:MAX_WORD_LENGTH].rstrip("-"))
@@ -142,7 +149,7 @@ def parse_query(raw: object) -> ParsedQuery:
             parts = _words(match["word"])[:MAX_PHRASE_WORDS]
         if not parts:
             continue
-        if all(part in STOPWORDS for part in parts):
+        if _stop_words_only(parts):
             # PostgreSQL drops them, quoted or not, and asks for nothing; FTS5, which keeps them, would look for
             # (or leave out) every article with "of the": left out on both.
             dropped.extend(part for part in parts if part not in dropped)

@@ -40,14 +40,15 @@ from wagtail.search.utils import get_content_type_pk
 from masthead.core.memo import Memo
 from masthead.search import index_version
 from masthead.search.index_version import VersionedIndex, changed
+from masthead.search.query import WORD_PATTERN
 
 from .indexing import _has_text
 from .ranking import RankedSearch, rankable, recency_sql_postgres
 from .terms import digest_term, terms_for
 
 ENTRY_TABLE = "wagtailsearch_indexentry"
-# A phrase as the query parser makes it: words (a hyphen joining compounds) and single spaces
-_WORDS = re.compile(r"[^\W_]+(?:-[^\W_]+)*( [^\W_]+(?:-[^\W_]+)*)*")
+# A phrase as the query parser makes it: its words (a hyphen joining a word's parts), single spaces between
+_WORDS = re.compile(f"{WORD_PATTERN}( {WORD_PATTERN})*")
 # Migration 0004's expression index: each entry's word pairs, neighbours and across one place (0010), so a phrase
 # reads few entries.
 PAIRS_SQL = "masthead_word_pairs(e.title || e.body)"
